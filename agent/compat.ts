@@ -1,0 +1,3 @@
+import type { MethodImpl } from '../src/rpc/method.js';
+
+export const methods: MethodImpl[] = [];

@@ -1,0 +1,4 @@
+import type { Command } from '@commander-js/extra-typings';
+import type { CliContext } from '../../src/cli/context.js';
+
+export function register(_program: Command, _ctx: CliContext): void {}
