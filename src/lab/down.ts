@@ -1,0 +1,77 @@
+/**
+ * `lab down`: remove everything a lab created, from its state file alone (works after
+ * a half-failed up; a second down is a no-op). Order: processes by recorded pid
+ * (SIGTERM, then SIGKILL; only pids whose command line names the lab dir), then the
+ * namespaces (their veths, bridges, OVS taps and ifbs go with them), then the root
+ * veth, the lab dir and the 10.X reservation.
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ipBatch, linkExists, listNetns, stopPids } from './host.js';
+import { DEFAULT_BASE_DIR, assertPrefix } from './spec.js';
+import { listLabs, readState, releaseOctet } from './state.js';
+import type { LabState } from './types.js';
+
+export interface DownResult {
+  prefix: string;
+  removed: boolean;
+  netns: number;
+  pids: number;
+}
+
+/** Every pid the state knows of, plus pids in pidfiles the state may not have recorded yet. */
+async function allPids(state: LabState): Promise<number[]> {
+  const pids: number[] = [...state.extraPids];
+  pids.push(state.switch.pids.ovsdb, state.switch.pids.vswitchd);
+  for (const n of state.nodes) {
+    pids.push(n.pids.ovsdb, n.pids.vswitchd);
+    if (n.agentPid) pids.push(n.agentPid);
+  }
+  for (const net of state.networks) if (net.dhcp.pid) pids.push(net.dhcp.pid);
+  const pidFiles = [
+    ...[state.switch.rundir, ...state.nodes.map((n) => n.rundir)].flatMap((d) => [join(d, 'ovsdb-server.pid'), join(d, 'ovs-vswitchd.pid')]),
+    ...state.networks.map((net) => join(net.dhcp.hostsFile, '..', 'pid')),
+  ];
+  for (const f of pidFiles) {
+    try {
+      const n = Number((await readFile(f, 'utf8')).trim());
+      if (Number.isInteger(n) && n > 1) pids.push(n);
+    } catch {
+      /* never written */
+    }
+  }
+  return pids.filter((p) => Number.isInteger(p) && p > 1);
+}
+
+export async function labDown(prefix: string, opts: { baseDir?: string } = {}): Promise<DownResult> {
+  const baseDir = opts.baseDir ?? DEFAULT_BASE_DIR;
+  const state = await readState(assertPrefix(prefix), baseDir);
+  if (!state) return { prefix, removed: false, netns: 0, pids: 0 };
+  const pids = await allPids(state);
+  // agents and relays first (they hold sockets into OVS), then everything else
+  await stopPids(pids, state.dir);
+  const present = await listNetns();
+  const mine = state.netnsList.filter((ns) => present.has(ns));
+  await ipBatch(mine.map((ns) => `netns del ${ns}`), { force: true });
+  if (await linkExists(state.root.iface)) await ipBatch([`link del ${state.root.iface}`], { force: true });
+  await rm(state.dir, { recursive: true, force: true });
+  await releaseOctet(state.prefix, baseDir, state.octet);
+  return { prefix, removed: true, netns: mine.length, pids: pids.length };
+}
+
+/** Remove every lab under baseDir (and stale octet reservations of labs that no longer exist). */
+export async function labDownAll(opts: { baseDir?: string } = {}): Promise<DownResult[]> {
+  const baseDir = opts.baseDir ?? DEFAULT_BASE_DIR;
+  const out: DownResult[] = [];
+  for (const p of await listLabs(baseDir)) out.push(await labDown(p, { baseDir }));
+  try {
+    const labs = new Set(await listLabs(baseDir));
+    for (const f of await readdir(join(baseDir, '.octets'))) {
+      const owner = (await readFile(join(baseDir, '.octets', f), 'utf8').catch(() => '')).trim();
+      if (!labs.has(owner)) await rm(join(baseDir, '.octets', f), { force: true });
+    }
+  } catch {
+    /* no reservations */
+  }
+  return out;
+}
