@@ -1,0 +1,238 @@
+/**
+ * Whole frames: decode through registries (EtherType → layer, IP protocol → layer,
+ * UDP port → layer), keeping every layer decoded before an error; encode innermost-first
+ * (gopacket SerializeLayers) with fixLengths / fixChecksums / fixNextProtocol / pad, all
+ * on by default, each switchable off to craft broken frames on purpose. The caller's
+ * layer objects are never mutated.
+ */
+import { arp } from './arp.js';
+import { DEFAULT_ENCODE_OPTIONS, type DecodeCtx, type Decoded, type LayerCodec } from './codec.js';
+import { dhcp } from './dhcp.js';
+import { WireError } from './errors.js';
+import { MIN_FRAME, ethernet } from './ethernet.js';
+import { icmp } from './icmp.js';
+import { ipv4, isFragment } from './ipv4.js';
+import { probe } from './probe.js';
+import { raw } from './raw.js';
+import type { EncodeOptions, Ipv4Repr, Layer, LayerName, LayerOf, VlanRepr } from './types.js';
+import { udp } from './udp.js';
+import { toHex } from './util.js';
+import { decodeVlan, HEADER_LEN as VLAN_LEN, vlan } from './vlan.js';
+import { vxlan } from './vxlan.js';
+
+export const CODECS: { readonly [N in LayerName]: LayerCodec<LayerOf<N>> } = { ethernet, vlan, arp, ipv4, icmp, udp, vxlan, dhcp, probe, raw };
+
+/** Decode registries (scapy bind_layers / gopacket EtherTypeMetadata). Extend with .set(). */
+export const registries = {
+  etherType: new Map<number, LayerName>([
+    [0x0800, 'ipv4'],
+    [0x0806, 'arp'],
+    [0x8100, 'vlan'],
+    [0x88a8, 'vlan'],
+    [0x9100, 'vlan'],
+    [0x88b5, 'probe'],
+  ]),
+  ipProtocol: new Map<number, LayerName>([
+    [1, 'icmp'],
+    [17, 'udp'],
+  ]),
+  /** looked up by destination port first, then source port */
+  udpPort: new Map<number, LayerName>([
+    [67, 'dhcp'],
+    [68, 'dhcp'],
+    [4789, 'vxlan'],
+    [5899, 'probe'],
+  ]),
+};
+
+export interface DecodedFrame {
+  layers: Layer[];
+  error?: WireError;
+}
+
+function nextLayer(l: Layer): LayerName | undefined {
+  switch (l.layer) {
+    case 'ethernet':
+    case 'vlan':
+      return registries.etherType.get(l.etherType);
+    case 'ipv4':
+      return isFragment(l) ? undefined : registries.ipProtocol.get(l.protocol);
+    case 'udp':
+      return registries.udpPort.get(l.dstPort) ?? registries.udpPort.get(l.srcPort);
+    case 'vxlan':
+      return 'ethernet';
+    default:
+      return undefined;
+  }
+}
+
+/** Decode a frame starting with Ethernet (or `first`). Never throws. */
+export function decodeFrame(bytes: Uint8Array, first: LayerName = 'ethernet'): DecodedFrame {
+  const layers: Layer[] = [];
+  let off = 0;
+  let end = bytes.length;
+  let next: LayerName | undefined = first;
+  let tpid = 0;
+  let ctx: DecodeCtx = { ipOffset: -1, quoted: false };
+  let ethIdx = -1;
+  let ethEnd = 0;
+  let error: WireError | undefined;
+  const setPadding = (): void => {
+    if (ethIdx >= 0 && end < ethEnd) layers[ethIdx] = { ...(layers[ethIdx] as LayerOf<'ethernet'>), padding: toHex(bytes, end, ethEnd) };
+  };
+  try {
+    while (next !== undefined) {
+      let d: Decoded<Layer>;
+      if (next === 'vlan') d = { value: decodeVlan(bytes, off, end, tpid), length: VLAN_LEN, end };
+      else d = (CODECS[next] as LayerCodec<Layer>).decode(bytes, off, end, ctx);
+      if (next === 'ethernet') {
+        setPadding();
+        ethIdx = layers.length;
+        ethEnd = end;
+      } else if (next === 'ipv4') {
+        ctx = { ipOffset: off, quoted: false };
+      }
+      layers.push(d.value);
+      off += d.length;
+      end = d.end;
+      if (d.short) {
+        error = new WireError('TRUNCATED', next, off - d.length, `${next} length points past the end of the frame (${end - off + d.length} bytes left)`);
+        break;
+      }
+      const v = d.value;
+      if (v.layer === 'ethernet' || v.layer === 'vlan') tpid = v.etherType;
+      next = nextLayer(v);
+    }
+  } catch (e) {
+    if (!(e instanceof WireError)) {
+      // a codec bug must not escape as TypeError/RangeError: report it as MALFORMED
+      error = new WireError('MALFORMED', next ?? 'frame', off, `decoder failed: ${(e as Error).message}`);
+    } else error = e;
+  }
+  if (off < end) layers.push({ layer: 'raw', data: toHex(bytes, off, end) });
+  setPadding();
+  return error ? { layers, error } : { layers };
+}
+
+function nextEtherType(next: Layer | undefined): number | undefined {
+  switch (next?.layer) {
+    case 'vlan':
+      return next.tpid;
+    case 'ipv4':
+      return 0x0800;
+    case 'arp':
+      return 0x0806;
+    case 'probe':
+      return 0x88b5;
+    default:
+      return undefined;
+  }
+}
+
+function nextIpProtocol(next: Layer | undefined): number | undefined {
+  if (next?.layer === 'udp') return 17;
+  if (next?.layer === 'icmp') return 1;
+  return undefined;
+}
+
+/** The repr as it will be written (fixNextProtocol applied), copied only when it changes. */
+function effective(l: Layer, next: Layer | undefined, fixNext: boolean): Layer {
+  if (!fixNext) return l;
+  if (l.layer === 'ethernet' || l.layer === 'vlan') {
+    const et = nextEtherType(next);
+    if (et !== undefined && et !== l.etherType) return { ...l, etherType: et } as Layer;
+  } else if (l.layer === 'ipv4') {
+    const p = nextIpProtocol(next);
+    if (p !== undefined && p !== l.protocol) return { ...l, protocol: p };
+  }
+  return l;
+}
+
+/**
+ * Encode layers outermost-first as given, serialised innermost-first so lengths and
+ * checksums cover what follows. Throws WireError for reprs that cannot be encoded.
+ */
+export function encodeFrame(layers: readonly Layer[], opts: EncodeOptions = {}): Buffer {
+  const o = opts === undefined || Object.keys(opts).length === 0 ? DEFAULT_ENCODE_OPTIONS : { ...DEFAULT_ENCODE_OPTIONS, ...stripUndefined(opts) };
+  const n = layers.length;
+  if (n === 0) return Buffer.alloc(0);
+  const eff: Layer[] = new Array(n);
+  const head: number[] = new Array(n);
+  const tail: number[] = new Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const l = layers[i];
+    if (l === null || typeof l !== 'object' || !(l.layer in CODECS)) throw new WireError('UNSUPPORTED', String((l as { layer?: unknown } | null)?.layer), -1, 'unknown layer');
+    const e = effective(l, layers[i + 1], o.fixNextProtocol);
+    eff[i] = e;
+    const c = CODECS[e.layer] as LayerCodec<Layer>;
+    head[i] = c.headerLength(e);
+    tail[i] = c.trailerLength ? c.trailerLength(e) : 0;
+    total += head[i]! + tail[i]!;
+  }
+  const frameLen = o.pad && eff[0]!.layer === 'ethernet' && total < MIN_FRAME ? MIN_FRAME : total;
+  const buf = Buffer.allocUnsafe(frameLen);
+  if (frameLen > total) buf.fill(0, total);
+  // offsets: header i starts after the headers before it; its trailer follows its payload
+  const start: number[] = new Array(n);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    start[i] = p;
+    p += head[i]!;
+  }
+  let inner = 0; // bytes of inner headers + inner trailers after header i
+  const ips: (Ipv4Repr | undefined)[] = new Array(n);
+  let ip: Ipv4Repr | undefined;
+  for (let i = 0; i < n; i++) {
+    ips[i] = ip;
+    if (eff[i]!.layer === 'ipv4') ip = eff[i] as Ipv4Repr;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const e = eff[i]!;
+    const c = CODECS[e.layer] as LayerCodec<Layer>;
+    const contentEnd = start[i]! + head[i]! + inner;
+    if (tail[i]! > 0) c.encodeTrailer!(e, buf, contentEnd);
+    const written = c.encodeInto(e, buf, start[i]!, { payloadLength: inner, next: layers[i + 1], opts: o, ip: ips[i] });
+    if (written !== head[i]) throw new WireError('MALFORMED', e.layer, start[i]!, `encoder wrote ${written} bytes, expected ${head[i]}`);
+    inner += head[i]! + tail[i]!;
+  }
+  return buf;
+}
+
+function stripUndefined(o: EncodeOptions): EncodeOptions {
+  const r: EncodeOptions = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (r as Record<string, unknown>)[k] = v;
+  return r;
+}
+
+/** Total encoded length of these layers (before Ethernet padding to 60). */
+export function encodingLength(layers: readonly Layer[], opts: EncodeOptions = {}): number {
+  return encodeFrame(layers, { ...opts, pad: false }).length;
+}
+
+/** The first layer of that kind (outermost), or undefined. */
+export function findLayer<N extends LayerName>(layers: readonly Layer[], name: N): LayerOf<N> | undefined {
+  for (const l of layers) if (l.layer === name) return l as LayerOf<N>;
+  return undefined;
+}
+
+/** Every layer of that kind, outermost first. */
+export function findLayers<N extends LayerName>(layers: readonly Layer[], name: N): LayerOf<N>[] {
+  return layers.filter((l): l is LayerOf<N> => l.layer === name);
+}
+
+/** VLAN ids of the outer Ethernet's tag stack, outer → inner (stops at the first non-VLAN layer). */
+export function vlanTags(layers: readonly Layer[]): number[] {
+  const out: number[] = [];
+  let i = layers[0]?.layer === 'ethernet' ? 1 : 0;
+  for (; i < layers.length && layers[i]!.layer === 'vlan'; i++) out.push((layers[i] as VlanRepr).vid);
+  return out;
+}
+
+/** Same as vlanTags but with PCP/DEI/TPID. */
+export function vlanStack(layers: readonly Layer[]): VlanRepr[] {
+  const out: VlanRepr[] = [];
+  let i = layers[0]?.layer === 'ethernet' ? 1 : 0;
+  for (; i < layers.length && layers[i]!.layer === 'vlan'; i++) out.push(layers[i] as VlanRepr);
+  return out;
+}

@@ -1,0 +1,211 @@
+/**
+ * Byte helpers shared by the codecs: MAC / IPv4 / hex text <-> bytes without
+ * intermediate allocations, the Internet checksum, and open-enum naming.
+ * Writers validate their text input and throw WireError (encode side); readers assume
+ * the caller bounds-checked the offset (decode side checks lengths first).
+ */
+import { WireError } from './errors.js';
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+const NIB = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) NIB[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  NIB[97 + i] = 10 + i;
+  NIB[65 + i] = 10 + i;
+}
+
+export const EMPTY = new Uint8Array(0);
+
+export function hexByte(b: number): string {
+  return HEX[b & 0xff]!;
+}
+
+/** Lower-case hex of buf[start, end). */
+export function toHex(buf: Uint8Array, start = 0, end = buf.length): string {
+  const n = end - start;
+  if (n > 48) return Buffer.from(buf.buffer, buf.byteOffset + start, n).toString('hex');
+  let s = '';
+  for (let i = start; i < end; i++) s += HEX[buf[i]!];
+  return s;
+}
+
+function nib(code: number): number {
+  return code < 128 ? NIB[code]! : -1;
+}
+
+/** Byte length of a hex string, or throws (odd length / non-hex characters). */
+export function hexLength(hex: string, layer: string, field: string): number {
+  if (typeof hex !== 'string' || (hex.length & 1) !== 0) throw new WireError('MALFORMED', layer, -1, `${field} must be an even-length hex string`);
+  return hex.length >> 1;
+}
+
+/** Writes a hex string at off; returns bytes written. Validates every digit. */
+export function writeHex(hex: string, buf: Uint8Array, off: number, layer = 'raw', field = 'data'): number {
+  const n = hex.length >> 1;
+  if ((hex.length & 1) !== 0) throw new WireError('MALFORMED', layer, off, `${field} must be an even-length hex string`);
+  for (let i = 0; i < n; i++) {
+    const hi = nib(hex.charCodeAt(2 * i));
+    const lo = nib(hex.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0) throw new WireError('MALFORMED', layer, off, `${field} is not hex`);
+    buf[off + i] = (hi << 4) | lo;
+  }
+  return n;
+}
+
+export function hexToBytes(hex: string, layer = 'raw', field = 'data'): Uint8Array {
+  const out = new Uint8Array(hexLength(hex, layer, field));
+  writeHex(hex, out, 0, layer, field);
+  return out;
+}
+
+export function readMac(buf: Uint8Array, off: number): string {
+  return (
+    HEX[buf[off]!]! + ':' + HEX[buf[off + 1]!] + ':' + HEX[buf[off + 2]!] + ':' + HEX[buf[off + 3]!] + ':' + HEX[buf[off + 4]!] + ':' + HEX[buf[off + 5]!]
+  );
+}
+
+/** Colon-separated hex of n bytes (chaddr of any hlen). */
+export function readColonHex(buf: Uint8Array, off: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += (i ? ':' : '') + HEX[buf[off + i]!];
+  return s;
+}
+
+/** Writes 'aa:bb:cc:dd:ee:ff' (also accepts '-' separators and bare 12 hex digits). */
+export function writeMac(mac: string, buf: Uint8Array, off: number, layer: string, field: string): void {
+  if (typeof mac === 'string' && mac.length === 17) {
+    for (let i = 0; i < 6; i++) {
+      const hi = nib(mac.charCodeAt(3 * i));
+      const lo = nib(mac.charCodeAt(3 * i + 1));
+      const sep = i < 5 ? mac.charCodeAt(3 * i + 2) : 58;
+      if (hi < 0 || lo < 0 || (sep !== 58 && sep !== 45)) break;
+      buf[off + i] = (hi << 4) | lo;
+      if (i === 5) return;
+    }
+  } else if (typeof mac === 'string' && mac.length === 12 && /^[0-9a-fA-F]{12}$/.test(mac)) {
+    writeHex(mac, buf, off, layer, field);
+    return;
+  }
+  throw new WireError('MALFORMED', layer, off, `${field} '${String(mac).slice(0, 40)}' is not a MAC address`);
+}
+
+/** Byte count of a colon-hex string ('' → 0). */
+export function colonHexLength(s: string, layer: string, field: string): number {
+  if (typeof s !== 'string') throw new WireError('MALFORMED', layer, -1, `${field} must be a string`);
+  if (s === '') return 0;
+  if ((s.length + 1) % 3 !== 0) throw new WireError('MALFORMED', layer, -1, `${field} '${s.slice(0, 60)}' is not colon-separated hex`);
+  return (s.length + 1) / 3;
+}
+
+export function writeColonHex(s: string, buf: Uint8Array, off: number, layer: string, field: string): number {
+  const n = colonHexLength(s, layer, field);
+  for (let i = 0; i < n; i++) {
+    const hi = nib(s.charCodeAt(3 * i));
+    const lo = nib(s.charCodeAt(3 * i + 1));
+    const sep = i < n - 1 ? s.charCodeAt(3 * i + 2) : 58;
+    if (hi < 0 || lo < 0 || (sep !== 58 && sep !== 45)) throw new WireError('MALFORMED', layer, off, `${field} '${s.slice(0, 60)}' is not colon-separated hex`);
+    buf[off + i] = (hi << 4) | lo;
+  }
+  return n;
+}
+
+export function readIp(buf: Uint8Array, off: number): string {
+  return buf[off] + '.' + buf[off + 1] + '.' + buf[off + 2] + '.' + buf[off + 3];
+}
+
+/** Writes a dotted quad; strict (four decimal parts 0..255, no empty parts). */
+export function writeIp(ip: string, buf: Uint8Array, off: number, layer: string, field: string): void {
+  if (typeof ip === 'string' && ip.length >= 7 && ip.length <= 15) {
+    let part = 0;
+    let digits = 0;
+    let idx = 0;
+    let ok = true;
+    for (let i = 0; i <= ip.length; i++) {
+      const c = i < ip.length ? ip.charCodeAt(i) : 46;
+      if (c === 46) {
+        if (digits === 0 || part > 255 || idx > 3) {
+          ok = false;
+          break;
+        }
+        buf[off + idx++] = part;
+        part = 0;
+        digits = 0;
+      } else if (c >= 48 && c <= 57 && digits < 3) {
+        part = part * 10 + (c - 48);
+        digits++;
+      } else {
+        ok = false;
+        break;
+      }
+    }
+    if (ok && idx === 4) return;
+  }
+  throw new WireError('MALFORMED', layer, off, `${field} '${String(ip).slice(0, 40)}' is not an IPv4 address`);
+}
+
+export function ipToInt(ip: string): number {
+  const b = new Uint8Array(4);
+  writeIp(ip, b, 0, 'ipv4', 'address');
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
+
+export function intToIp(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+export function readU16(buf: Uint8Array, off: number): number {
+  return (buf[off]! << 8) | buf[off + 1]!;
+}
+
+export function readU32(buf: Uint8Array, off: number): number {
+  return ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
+}
+
+export function writeU16(buf: Uint8Array, off: number, v: number): void {
+  buf[off] = (v >>> 8) & 0xff;
+  buf[off + 1] = v & 0xff;
+}
+
+export function writeU32(buf: Uint8Array, off: number, v: number): void {
+  buf[off] = (v >>> 24) & 0xff;
+  buf[off + 1] = (v >>> 16) & 0xff;
+  buf[off + 2] = (v >>> 8) & 0xff;
+  buf[off + 3] = v & 0xff;
+}
+
+/** Unsigned integer field check for encoders. */
+export function uint(v: unknown, bits: number, layer: string, field: string): number {
+  const max = bits >= 32 ? 0xffffffff : (1 << bits) - 1;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
+    throw new WireError('MALFORMED', layer, -1, `${field} must be an integer 0..${max}, got ${String(v).slice(0, 40)}`);
+  }
+  return v;
+}
+
+/** One's-complement sum of buf[start, end) (not folded, not inverted). */
+export function sum16(buf: Uint8Array, start: number, end: number, acc = 0): number {
+  let i = start;
+  for (; i + 1 < end; i += 2) acc += (buf[i]! << 8) | buf[i + 1]!;
+  if (i < end) acc += buf[i]! << 8;
+  return acc;
+}
+
+export function fold(acc: number): number {
+  while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 0x10000);
+  return acc;
+}
+
+/** The Internet checksum of buf[start, end), starting from a partial sum. */
+export function checksum(buf: Uint8Array, start: number, end: number, acc = 0): number {
+  return ~fold(sum16(buf, start, end, acc)) & 0xffff;
+}
+
+/** Open enums: the name of a known value or `unknown(N)`. */
+export function enumName(table: Readonly<Record<number, string>>, v: number): string {
+  return table[v] ?? `unknown(${v})`;
+}
+
+export function isHexString(s: unknown): s is string {
+  return typeof s === 'string' && (s.length & 1) === 0 && /^[0-9a-f]*$/.test(s);
+}
