@@ -56,11 +56,24 @@ export interface LedgerApi {
   /** extend */
   renew(leaseId: string, ttlMs: number): void;
   has(leaseId: string): boolean;
+  /** the leases held now (optional: the agent's ledger has it; test fakes may not) */
+  list?(): LeaseInfo[];
+}
+
+export interface LeaseInfo {
+  readonly id: string;
+  readonly kind: string;
+  readonly label?: string;
+  readonly undo: UndoAction;
+  /** epoch ms */
+  readonly expiresAt: number;
 }
 
 export interface MethodImpl<P extends z.ZodTypeAny = z.ZodTypeAny, R extends z.ZodTypeAny = z.ZodTypeAny> {
   readonly spec: MethodSpec<P, R>;
-  readonly handler: (params: z.infer<P>, ctx: AgentContext) => Promise<z.input<R>>;
+  // method syntax (not a function-typed property) so a MethodImpl<SpecificSchema>
+  // is assignable to MethodImpl (the explicit list in agent/methods.ts)
+  handler(params: z.infer<P>, ctx: AgentContext): Promise<z.input<R>>;
 }
 
 export function implement<P extends z.ZodTypeAny, R extends z.ZodTypeAny>(
