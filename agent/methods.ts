@@ -9,6 +9,7 @@ import { methods as ifaceMethods } from '../probes/iface/node.js';
 import { methods as ovsMethods } from '../probes/ovs/node.js';
 import { methods as linkMethods } from '../probes/link/node.js';
 import { methods as compatMethods } from './compat.js';
+import { methods as captureMethods } from '../probes/capture/node.js';
 // probes of other areas: add `import { methods as xMethods } from '../probes/x/node.js';` here
 
 export const methods: MethodImpl[] = [
@@ -18,4 +19,5 @@ export const methods: MethodImpl[] = [
   ...linkMethods,
   ...compatMethods,
   // one line per probe area below, e.g. ...captureMethods,
+  ...captureMethods,
 ];
