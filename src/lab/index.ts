@@ -11,3 +11,5 @@ export { labDown, labDownAll, type DownResult } from './down.js';
 export { readState as loadLab, listLabs } from './state.js';
 export { resolveSpec, planLab, DEFAULT_PREFIX, DEFAULT_BASE_DIR, nodeOf, networkOf, portOf } from './spec.js';
 export { renderStethConf } from './conf.js';
+export { labFault, labHeal, assertFaultName, type FaultArgs } from './faults.js';
+export { labStatus } from './status.js';

@@ -48,6 +48,7 @@ export async function labUp(partial: Partial<LabSpec> = {}, opts: UpOptions = {}
     log(`lab ${state.prefix}: 10.${octet}.0.0/16, namespaces`);
     await createLinks(state);
     await saveState(state);
+    await disableIpv6(state);
     log('addresses and linux bridges');
     await configureNamespaces(state);
     log('Open vSwitch (4 userspace pairs)');
@@ -102,6 +103,15 @@ async function createLinks(state: LabState): Promise<void> {
     if (p.hybrid) lines.push(`link add ${p.devices.qvb!} netns ${node.netns} type veth peer name ${p.devices.qvo!} netns ${node.netns}`);
   }
   await ipBatch(lines);
+}
+
+/** No IPv6 in the lab (no router solicitations / MLD in captures); one sysctl per namespace, in parallel. */
+async function disableIpv6(state: LabState): Promise<void> {
+  await Promise.all(
+    state.netnsList.map((ns) =>
+      run('sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], { netns: ns, allowFail: true }),
+    ),
+  );
 }
 
 async function configureNamespaces(state: LabState): Promise<void> {
@@ -221,7 +231,7 @@ export async function programNode(state: LabState, n: LabNode): Promise<void> {
   ]);
 }
 
-async function finishNode(state: LabState, n: LabNode): Promise<void> {
+export async function finishNode(state: LabState, n: LabNode): Promise<void> {
   await programNode(state, n);
   const nets = state.networks.filter((x) => x.dhcp.node === n.name);
   if (nets.length === 0) return;
