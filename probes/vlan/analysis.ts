@@ -84,6 +84,11 @@ export interface DeliveryInput {
   observations: readonly ProbeObservation[];
 }
 
+/** A sender stamps with its process's view of the wall clock (µs-precise, see
+ *  vlan/node.ts realtimeNs); a frame "arriving" up to this much before it was sent
+ *  is stamping error, beyond it the two clocks differ. */
+export const SKEW_TOLERANCE_NS = 200_000;
+
 /** Analyse what one receiver saw of one sender's probes. */
 export function analyzeDelivery(input: DeliveryInput): DeliveryReport {
   const seqs = new Set(input.seqs ?? range(input.sent));
@@ -126,7 +131,7 @@ export function analyzeDelivery(input: DeliveryInput): DeliveryReport {
     let sum = 0;
     for (const o of firstSeen.values()) {
       const d = Number(o.tsNs - o.sentNs);
-      if (d < 0) clockSkewSuspected = true;
+      if (d < -SKEW_TOLERANCE_NS) clockSkewSuspected = true;
       min = Math.min(min, d);
       max = Math.max(max, d);
       sum += d;

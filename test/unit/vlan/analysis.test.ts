@@ -67,9 +67,11 @@ test('frames of another probe id or an unknown seq are ignored', (t) => {
 });
 
 test('a frame captured before it was sent flags clock skew', (t) => {
-  const r = analyzeDelivery({ probeId: 'p1', sent: 1, expectedTags: [tag(7)], observations: [obs(0, [tag(7)], -5_000n)] });
+  const r = analyzeDelivery({ probeId: 'p1', sent: 1, expectedTags: [tag(7)], observations: [obs(0, [tag(7)], -5_000_000n)] });
   t.true(r.clockSkewSuspected);
-  t.is(r.latency?.minNs, -5000);
+  t.is(r.latency?.minNs, -5_000_000);
+  const small = analyzeDelivery({ probeId: 'p1', sent: 1, expectedTags: [tag(7)], observations: [obs(0, [tag(7)], -5_000n)] });
+  t.false(small.clockSkewSuspected, 'a few µs of stamping error is not clock skew');
 });
 
 test('reordering is counted', (t) => {
