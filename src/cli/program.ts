@@ -11,6 +11,7 @@ import { register as registerHelp } from './commands/help.js';
 import { register as registerIface } from '../../probes/iface/check.js';
 import { register as registerOvs } from '../../probes/ovs/check.js';
 import { register as registerLink } from '../../probes/link/check.js';
+import { register as registerLab } from './commands/lab.js';
 // other areas: add `import { register as registerX } from '...';` here
 
 export const registers: Register[] = [
@@ -18,6 +19,7 @@ export const registers: Register[] = [
   registerIface,
   registerLink,
   registerOvs,
+  registerLab,
   // one line per command area below, e.g. registerDecode,
   registerHelp,
 ];
