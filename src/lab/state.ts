@@ -14,9 +14,11 @@ import type { LabState } from './types.js';
 
 export const stateFile = (dir: string): string => join(dir, 'state.json');
 
+let saveSeq = 0;
+
 export async function saveState(state: LabState): Promise<void> {
   await mkdir(state.dir, { recursive: true, mode: 0o700 });
-  const tmp = `${stateFile(state.dir)}.tmp`;
+  const tmp = `${stateFile(state.dir)}.${process.pid}.${++saveSeq}.tmp`;
   await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   await rename(tmp, stateFile(state.dir));
 }
@@ -60,9 +62,6 @@ async function rootOctets(): Promise<Set<number>> {
     if (plen < 16) {
       for (let i = 0; i < 256; i++) used.add(i); // a 10/8-ish route covers everything
     } else used.add(Number(m[1]));
-  }
-  if (/^default\b/m.test(r.stdout) === false) {
-    /* nothing */
   }
   return used;
 }
