@@ -10,6 +10,10 @@ import { methods as ovsMethods } from '../probes/ovs/node.js';
 import { methods as linkMethods } from '../probes/link/node.js';
 import { methods as compatMethods } from './compat.js';
 import { methods as captureMethods } from '../probes/capture/node.js';
+import { methods as vlanMethods } from '../probes/vlan/node.js';
+import { methods as arpMethods } from '../probes/arp/node.js';
+import { methods as icmpMethods } from '../probes/icmp/node.js';
+import { methods as mtuMethods } from '../probes/mtu/node.js';
 // probes of other areas: add `import { methods as xMethods } from '../probes/x/node.js';` here
 
 export const methods: MethodImpl[] = [
@@ -20,4 +24,8 @@ export const methods: MethodImpl[] = [
   ...compatMethods,
   // one line per probe area below, e.g. ...captureMethods,
   ...captureMethods,
+  ...vlanMethods,
+  ...arpMethods,
+  ...icmpMethods,
+  ...mtuMethods,
 ];

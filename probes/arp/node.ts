@@ -136,4 +136,4 @@ export async function probeArp(p: ArpProbeParams, nodeName: string, signal?: Abo
 
 export const arpProbeImpl = implement(arpProbe, async (p, ctx) => probeArp(p, ctx.nodeName, ctx.signal));
 
-export const methods: MethodImpl[] = [arpProbeImpl as unknown as MethodImpl];
+export const methods: MethodImpl[] = [arpProbeImpl];

@@ -122,4 +122,4 @@ export async function sendProbes(p: VlanSendParams, nodeName: string, signal?: A
 export const vlanSendImpl = implement(vlanSend, async (p, ctx) => sendProbes(p, ctx.nodeName, ctx.signal));
 export const clockImpl = implement(clockInfo, async (_p, ctx) => ({ node: ctx.nodeName, bootId: await bootId(), nowNs: String(realtimeNs()) }));
 
-export const methods: MethodImpl[] = [vlanSendImpl as unknown as MethodImpl, clockImpl as unknown as MethodImpl];
+export const methods: MethodImpl[] = [vlanSendImpl, clockImpl];
