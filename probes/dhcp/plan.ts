@@ -119,19 +119,17 @@ export function planHops(port: ResolvedPort): HopPlan {
 const HOP_INDEX: Record<HopRole, number> = { tap: 0, qbr: 1, qvb: 2, qvo: 3, 'compute-uplink': 4, 'dhcp-uplink': 5, qdhcp: 6 };
 
 /**
- * BPF text for one point. Only numbers we generated (the xid) go in: nothing a user
- * typed is spliced. VLAN-aware: `(f) or (vlan and f)`. Uplinks also match the
- * VXLAN-encapsulated form (inner BOOTP xid at udp[62:4]: 8 UDP + 8 VXLAN + 14 Ethernet
- * + 20 IPv4 + 8 UDP + 4).
+ * BPF text for one point. Only a number we generated (the xid) goes in: nothing a user
+ * typed is spliced. VLAN-aware the way libpcap needs it: every untagged form first, then
+ * one `vlan and (...)` (the `vlan` keyword shifts the offsets of everything after it).
+ * Uplinks also match the VXLAN-encapsulated form (inner BOOTP xid at udp[62:4]: 8 UDP +
+ * 8 VXLAN + 14 Ethernet + 20 IPv4 + 8 UDP + 4).
  */
 export function dhcpFilter(xid: number, opts: { vxlan?: boolean } = {}): string {
   if (!Number.isInteger(xid) || xid < 0 || xid > 0xffffffff) throw new RangeError('xid out of range');
   const hex = `0x${xid.toString(16).padStart(8, '0')}`;
-  const plain = `udp and (port 67 or port 68) and udp[12:4] = ${hex}`;
-  const parts = [`(${plain})`, `(vlan and ${plain})`];
-  if (opts.vxlan) {
-    const vx = `udp dst port 4789 and udp[62:4] = ${hex}`;
-    parts.push(`(${vx})`, `(vlan and ${vx})`);
-  }
-  return parts.join(' or ');
+  const forms = [`udp and (port 67 or port 68) and udp[12:4] = ${hex}`];
+  if (opts.vxlan) forms.push(`udp dst port 4789 and udp[62:4] = ${hex}`);
+  const any = forms.map((f) => `(${f})`).join(' or ');
+  return `${any} or (vlan and (${any}))`;
 }

@@ -250,8 +250,11 @@ test('no OVS interface with the iface-id: cannot send, qvo missing from br-int',
 
 test('dhcpFilter is VLAN-aware, matches the xid only, and adds the VXLAN inner form on uplinks', (t) => {
   const f = dhcpFilter(0x1a2b3c4d);
-  t.is(f, '(udp and (port 67 or port 68) and udp[12:4] = 0x1a2b3c4d) or (vlan and udp and (port 67 or port 68) and udp[12:4] = 0x1a2b3c4d)');
-  t.regex(dhcpFilter(1, { vxlan: true }), /udp dst port 4789 and udp\[62:4\] = 0x00000001/);
+  t.is(f, '(udp and (port 67 or port 68) and udp[12:4] = 0x1a2b3c4d) or (vlan and ((udp and (port 67 or port 68) and udp[12:4] = 0x1a2b3c4d)))');
+  const vx = dhcpFilter(1, { vxlan: true });
+  t.regex(vx, /udp dst port 4789 and udp\[62:4\] = 0x00000001/);
+  // every untagged form comes before the first `vlan` keyword
+  t.true(vx.indexOf('4789') < vx.indexOf('vlan'));
   t.throws(() => dhcpFilter(-1));
   t.throws(() => dhcpFilter(2 ** 32));
 });

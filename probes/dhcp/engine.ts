@@ -1,0 +1,222 @@
+/**
+ * The DHCP check, CLI side: resolve the port on every agent, arm a capture on every hop
+ * (returns once each pcap handle is active), have the port's node run the exchange,
+ * collect with early completion, correlate. Every capture is closed on every path:
+ * collect closes it, failures stop it, and the agent's lease closes it if we die.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import type { AgentEntry } from '../../src/config/types.js';
+import type { MethodSpec } from '../../src/rpc/method.js';
+import type { z } from 'zod';
+import { captureCollect, captureStart, captureStop } from '../capture/contract.js';
+import { encodePcap } from '../../src/capture/pcapfile.js';
+import { dhcpExchange, dhcpPortInfo, dhcpServers } from './contract.js';
+import type { CapturePoint, DhcpVerdict, ExchangeResult, FrameObs, HopPlan, NetworkType, PointObs, ResolvedPort } from './model.js';
+import { dhcpFilter, planHops } from './plan.js';
+import { correlate } from './correlate.js';
+import { frameObs } from './frames.js';
+import { combine, type AgentAnswer, type PortHintSource, type PortHints } from './resolve.js';
+
+/** What the engine needs from the CLI (a CliContext provides it; tests and the bench can too). */
+export interface EngineCtx {
+  agents: readonly AgentEntry[];
+  call<P extends z.ZodTypeAny, R extends z.ZodTypeAny>(agent: string, spec: MethodSpec<P, R>, params: z.input<P>, opts?: { timeoutMs?: number }): Promise<z.output<R>>;
+  signal: AbortSignal;
+}
+
+export interface DhcpCheckOptions {
+  portId: string;
+  /** REQUEST → ACK, then RELEASE */
+  full?: boolean;
+  /** port MAC when neither OVSDB nor Neutron has it */
+  mac?: string;
+  /** how long to wait for the OFFER (default 3000 ms) */
+  waitMs?: number;
+  /** after the OFFER, how long hops that have not seen it yet may take (default 250 ms) */
+  graceMs?: number;
+  pcapDir?: string;
+  /** 'compute': only the hops on the port's node (check-dhcp-on-comp) */
+  scope?: 'all' | 'compute';
+  /** physical NIC to watch (original PHYS_IFACE), default: configured net NIC, else discovered */
+  uplink?: string;
+  networkType?: NetworkType;
+  hints?: PortHintSource;
+}
+
+export interface DhcpCheckOutcome {
+  port: ResolvedPort;
+  plan: HopPlan;
+  xid: number;
+  observations: PointObs[];
+  exchange: ExchangeResult | null;
+  verdict: DhcpVerdict;
+  pcapFiles: string[];
+  timingsMs: { resolve: number; arm: number; exchange: number; collect: number; total: number };
+}
+
+function msg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function answers<T>(ctx: EngineCtx, fn: (a: AgentEntry) => Promise<T>): Promise<AgentAnswer<T>[]> {
+  return await Promise.all(
+    ctx.agents.map(async (a) => {
+      try {
+        return { node: a.name, ok: true, value: await fn(a) };
+      } catch (e) {
+        return { node: a.name, ok: false, error: msg(e) };
+      }
+    }),
+  );
+}
+
+export async function resolveOnAgents(ctx: EngineCtx, opts: DhcpCheckOptions): Promise<ResolvedPort> {
+  const hintsP: Promise<PortHints | undefined> = opts.hints ? opts.hints.hints(opts.portId, ctx.signal) : Promise.resolve(undefined);
+  const uplinkFor = (a: AgentEntry): string | undefined => opts.uplink ?? a.nics.net;
+  const infosP = answers(ctx, (a) => ctx.call(a.name, dhcpPortInfo, { portId: opts.portId, ...(uplinkFor(a) ? { uplink: uplinkFor(a)! } : {}) }));
+  const [hints, infos] = await Promise.all([hintsP, infosP]);
+  // the MAC decides which hostsfile entry matters: from hints, the flag, or the host's OVSDB
+  const hostInfo = infos.find((i) => i.ok && i.value?.facts.ovs);
+  const mac = opts.mac ?? hints?.mac ?? hostInfo?.value?.facts.ovs?.externalIds['attached-mac'];
+  const servers = await answers(ctx, (a) =>
+    ctx.call(a.name, dhcpServers, { ...(mac ? { mac: mac.toLowerCase() } : {}), ...(hints?.network?.id ? { networkId: hints.network.id } : {}), ...(uplinkFor(a) ? { uplink: uplinkFor(a)! } : {}) }),
+  );
+  const override: { mac?: string; networkType?: NetworkType } = {};
+  if (opts.mac) override.mac = opts.mac;
+  if (opts.networkType) override.networkType = opts.networkType;
+  return combine({ portId: opts.portId, infos, servers, hints, override });
+}
+
+interface Armed {
+  point: CapturePoint;
+  id?: string;
+  error?: string;
+}
+
+export async function runDhcpCheck(ctx: EngineCtx, opts: DhcpCheckOptions): Promise<DhcpCheckOutcome> {
+  const t0 = performance.now();
+  const port = await resolveOnAgents(ctx, opts);
+  const tResolved = performance.now();
+  const plan = planHops(port);
+  if (opts.scope === 'compute') plan.points = plan.points.filter((p) => p.node === port.host);
+  const xid = randomInt(1, 0xffffffff);
+  const waitMs = opts.waitMs ?? 3000;
+  const observations: PointObs[] = [];
+  let exchange: ExchangeResult | null = null;
+  const armed: Armed[] = [];
+  let tArmed = tResolved;
+  let tExchanged = tResolved;
+  const pcapFiles: string[] = [];
+  const rawByKey = new Map<string, { linkType: number; frames: { tsNs: string; len: number; bytes: string }[] }>();
+  try {
+    if (plan.injection && plan.blockers.length === 0) {
+      // 1. arm every observable hop, in parallel; the handle is active when start returns
+      const toArm = plan.points.filter((p) => !p.unobservable);
+      const starts = await Promise.all(
+        toArm.map(async (p): Promise<Armed> => {
+          try {
+            const r = await ctx.call(p.node, captureStart, {
+              iface: p.iface,
+              ...(p.netns ? { netns: p.netns } : {}),
+              filter: dhcpFilter(xid, { vxlan: p.encap === 'vxlan' || p.role === 'compute-uplink' || p.role === 'dhcp-uplink' }),
+              ttlMs: Math.max(30_000, waitMs * 4),
+              maxFrames: 200,
+            });
+            return { point: p, id: r.id };
+          } catch (e) {
+            return { point: p, error: msg(e) };
+          }
+        }),
+      );
+      armed.push(...starts);
+      tArmed = performance.now();
+      // 2. trigger on the port's node
+      const inj = plan.injection;
+      try {
+        exchange = await ctx.call(
+          inj.node,
+          dhcpExchange,
+          {
+            mode: inj.mode,
+            iface: inj.iface,
+            ...(inj.netns ? { netns: inj.netns } : {}),
+            ...(inj.bridge ? { bridge: inj.bridge } : {}),
+            ...(inj.ofport ? { ofport: inj.ofport } : {}),
+            mac: port.mac,
+            xid,
+            full: opts.full === true,
+            waitMs,
+          },
+          { timeoutMs: waitMs * 2 + 10_000 },
+        );
+      } catch (e) {
+        exchange = { xid, sentTsNs: '0', offers: [], released: false, error: `agent ${inj.node}: ${msg(e)}` };
+      }
+      tExchanged = performance.now();
+      // 3. collect: a hop that already has the final answer returns at once; the others get a grace period
+      const gotAnswer = exchange.offers.length > 0;
+      const finalType = opts.full && exchange.ack ? 5 : 2;
+      const grace = gotAnswer ? (opts.graceMs ?? 250) : 0;
+      const collected = await Promise.all(
+        armed.map(async (a): Promise<PointObs> => {
+          if (!a.id) return { point: a.point, status: 'unarmed', error: a.error ?? 'not armed', frames: [] };
+          try {
+            const r = await ctx.call(a.point.node, captureCollect, {
+              id: a.id,
+              waitMs: a.point.expectOffer ? grace : 0,
+              ...(gotAnswer && a.point.expectOffer ? { stopWhen: { dhcpXid: xid, dhcpMessageType: finalType } } : {}),
+              close: true,
+            });
+            a.id = undefined;
+            rawByKey.set(a.point.key, { linkType: r.linkType, frames: r.frames });
+            const frames = r.frames.map((f) => frameObs(Buffer.from(f.bytes, 'hex'), f.tsNs, xid, f.direction)).filter((f): f is FrameObs => f !== undefined);
+            return { point: a.point, status: 'ok', frames };
+          } catch (e) {
+            return { point: a.point, status: 'failed', error: msg(e), frames: [] };
+          }
+        }),
+      );
+      observations.push(...collected);
+    }
+    for (const p of plan.points.filter((x) => x.unobservable)) observations.push({ point: p, status: 'unarmed', error: p.unobservable!, frames: [] });
+  } finally {
+    // anything still armed (an error above): stop it, best effort
+    await Promise.all(armed.filter((a) => a.id).map((a) => ctx.call(a.point.node, captureStop, { id: a.id! }).catch(() => undefined)));
+  }
+  const tCollected = performance.now();
+  const verdict = correlate({ port, plan, obs: observations, exchange, full: opts.full === true });
+  if (opts.pcapDir) {
+    await mkdir(opts.pcapDir, { recursive: true });
+    for (const [key, raw] of rawByKey) {
+      const file = join(opts.pcapDir, `${key.replace(/[^A-Za-z0-9_.-]+/g, '_')}.pcap`);
+      const buf = encodePcap(
+        raw.frames.map((f) => ({ tsNs: BigInt(f.tsNs), bytes: Buffer.from(f.bytes, 'hex'), len: f.len })),
+        { linkType: raw.linkType },
+      );
+      await writeFile(file, buf);
+      pcapFiles.push(file);
+    }
+  }
+  return {
+    port,
+    plan,
+    xid,
+    observations,
+    exchange,
+    verdict,
+    pcapFiles,
+    timingsMs: {
+      resolve: round(tResolved - t0),
+      arm: round(tArmed - tResolved),
+      exchange: round(tExchanged - tArmed),
+      collect: round(tCollected - tExchanged),
+      total: round(performance.now() - t0),
+    },
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

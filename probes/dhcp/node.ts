@@ -1,0 +1,546 @@
+/**
+ * DHCP probe, agent side. What the node knows about a port (OVSDB + links + flows), the
+ * DHCP servers it hosts (qdhcp namespaces, dnsmasq, hostsfile) and the exchange itself:
+ * a DISCOVER sent as the VM where the original steth did (the port's qvb; for a port
+ * plugged straight into br-int an OpenFlow packet-out as if received on its OVS port),
+ * then OFFER (and with `full` REQUEST → ACK → RELEASE, so no lease is kept).
+ * Plus the original calls check_dhcp_on_comp / check_dhcp_on_net in their envelope.
+ */
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { implement, type AgentContext, type MethodImpl } from '../../src/rpc/method.js';
+import { run } from '../../src/host/exec.js';
+import { ovsSnapshot, ovsVsctl, type OvsSnapshot } from '../../src/host/ovs.js';
+import { ifaceReport, type IfaceReport } from '../../src/host/iface.js';
+import { StethError } from '../../src/errors.js';
+import { assertBridgeName, assertIfName, assertUuid, parseIPv4, parseMac } from '../../src/validate.js';
+import { openCapture, inject, type Capture, type CapturedFrame } from '../../src/capture/index.js';
+import { arpRequest, decodeFrame, dhcpDiscover, dhcpGet, dhcpMessageType, dhcpRelease, dhcpRequest, encodeFrame } from '../../src/packet/index.js';
+import type { ArpRepr, DhcpRepr } from '../../src/packet/index.js';
+import { checkDhcpOnComp, checkDhcpOnNet, dhcpArpFromQdhcp, dhcpExchange, dhcpPortInfo, dhcpServers } from './contract.js';
+import type { DeviceFact, DhcpServerFacts, ExchangeResult, OfferSummary, PortNodeFacts } from './model.js';
+import { hostsFileEntry, parseDnsmasqArgs, segmentationFromFlows } from './parse.js';
+import { offerSummary } from './frames.js';
+import { dhcpTypeName } from './correlate.js';
+
+// ---------------------------------------------------------------- node facts
+
+export function rundirOf(ovsdb: string | undefined): string {
+  const m = ovsdb ? /^unix:(\/.+)$/.exec(ovsdb) : null;
+  return m ? dirname(m[1]!) : '/var/run/openvswitch';
+}
+
+export async function vswitchdRunning(rundir: string): Promise<boolean> {
+  try {
+    const pid = Number((await readFile(join(rundir, 'ovs-vswitchd.pid'), 'utf8')).trim());
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+    return comm.startsWith('ovs-vswitchd');
+  } catch {
+    return false;
+  }
+}
+
+async function dumpFlows(rundir: string, bridge: string, signal?: AbortSignal): Promise<string[] | undefined> {
+  const target = `unix:${join(rundir, `${assertBridgeName(bridge)}.mgmt`)}`;
+  for (const proto of [['-O', 'OpenFlow13'], []]) {
+    const r = await run('ovs-ofctl', [...proto, 'dump-flows', '--no-stats', target], { allowFail: true, timeoutMs: 5000, ...(signal ? { signal } : {}) });
+    if (r.code === 0) return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.includes('actions='));
+  }
+  return undefined;
+}
+
+interface VxlanPort {
+  name: string;
+  localIp?: string;
+  remoteIp?: string;
+}
+
+async function vxlanPorts(ovsdb: string | undefined, signal?: AbortSignal): Promise<VxlanPort[]> {
+  const out = await ovsVsctl(ovsdb, ['--format=json', '--columns=name,options', 'find', 'Interface', 'type=vxlan'], signal ? { signal } : {});
+  const t = JSON.parse(out) as { headings: string[]; data: unknown[][] };
+  const ni = t.headings.indexOf('name');
+  const oi = t.headings.indexOf('options');
+  return t.data.map((r) => {
+    const opts: Record<string, string> = {};
+    const o = r[oi] as [string, Array<[string, string]>] | undefined;
+    if (Array.isArray(o) && o[0] === 'map') for (const [k, v] of o[1]) opts[k] = String(v);
+    const p: VxlanPort = { name: String(r[ni]) };
+    if (opts.local_ip) p.localIp = opts.local_ip;
+    if (opts.remote_ip) p.remoteIp = opts.remote_ip;
+    return p;
+  });
+}
+
+function fact(links: Map<string, IfaceReport>, name: string): DeviceFact {
+  const l = links.get(name);
+  if (!l) return { name, exists: false };
+  const f: DeviceFact = { name, exists: true, state: l.state, adminUp: l.adminUp, mtu: l.mtu };
+  if (l.master) f.master = l.master;
+  if (l.link) f.peer = l.link;
+  if (l.kind) f.kind = l.kind;
+  if (l.mac) f.mac = l.mac;
+  return f;
+}
+
+interface NodeView {
+  snap: OvsSnapshot | null;
+  links: Map<string, IfaceReport>;
+  rundir: string;
+  vswitchd: boolean;
+  vxlan: VxlanPort[];
+  warnings: string[];
+}
+
+async function nodeView(ctx: AgentContext): Promise<NodeView> {
+  const warnings: string[] = [];
+  const rundir = rundirOf(ctx.ovsdb);
+  const [snap, links, vswitchd, vxlan] = await Promise.all([
+    ovsSnapshot(ctx.ovsdb, { signal: ctx.signal }).catch((e: unknown) => {
+      warnings.push(`OVSDB: ${(e as Error).message}`);
+      return null;
+    }),
+    ifaceReport(undefined, { signal: ctx.signal }),
+    vswitchdRunning(rundir),
+    vxlanPorts(ctx.ovsdb, ctx.signal).catch(() => [] as VxlanPort[]),
+  ]);
+  return { snap, links: new Map(links.map((l) => [l.name, l])), rundir, vswitchd, vxlan, warnings };
+}
+
+/** The NIC carrying tenant traffic: given, or the system port of a bridge patched to the integration bridge / holding the underlay. */
+function uplinkOf(v: NodeView, intBridge: string | undefined, given: string | undefined): DeviceFact | undefined {
+  if (given) return fact(v.links, assertIfName(given));
+  if (!v.snap) return undefined;
+  const snap = v.snap;
+  const bridges = snap.bridges.map((b) => b.name).filter((b) => b !== intBridge);
+  const underlayIps = new Set(v.vxlan.map((x) => x.localIp).filter((x): x is string => !!x));
+  const holdsUnderlay = (b: string): boolean => [...v.links.values()].some((l) => l.name === b && l.addresses.some((a) => underlayIps.has(a.address)));
+  const scored = bridges
+    .map((b) => {
+      const ports = snap.ports.filter((p) => p.bridge === b);
+      if (ports.some((p) => p.type === 'vxlan' || p.type === 'gre' || p.type === 'geneve')) return undefined;
+      const system = ports.filter((p) => p.type === '' && p.name !== b && v.links.has(p.name));
+      if (system.length === 0) return undefined;
+      const score = (ports.some((p) => p.type === 'patch') ? 1 : 0) + (holdsUnderlay(b) ? 2 : 0);
+      return { b, nic: system[0]!.name, score };
+    })
+    .filter((x): x is { b: string; nic: string; score: number } => x !== undefined)
+    .sort((a, b) => b.score - a.score);
+  return scored[0] ? fact(v.links, scored[0].nic) : undefined;
+}
+
+async function segmentationOf(v: NodeView, intBridge: string, localVlan: number | null, signal?: AbortSignal): Promise<PortNodeFacts['segmentation']> {
+  if (localVlan === null || !v.snap || !v.vswitchd) return undefined;
+  const others = v.snap.bridges.map((b) => b.name).filter((b) => b !== intBridge);
+  const dumps = await Promise.all(others.map(async (bridge) => ({ bridge, lines: (await dumpFlows(v.rundir, bridge, signal)) ?? [] })));
+  return segmentationFromFlows(dumps, localVlan);
+}
+
+function underlayOf(v: NodeView): PortNodeFacts['underlay'] {
+  if (v.vxlan.length === 0) return undefined;
+  const u: NonNullable<PortNodeFacts['underlay']> = { remotes: [...new Set(v.vxlan.map((x) => x.remoteIp).filter((x): x is string => !!x))] };
+  const local = v.vxlan.find((x) => x.localIp)?.localIp;
+  if (local) u.localIp = local;
+  return u;
+}
+
+export async function portInfo(ctx: AgentContext, portId: string, uplink?: string): Promise<{ found: boolean; facts: PortNodeFacts }> {
+  const id = assertUuid(portId, 'port id');
+  const v = await nodeView(ctx);
+  const norm = id.replace(/-/g, '');
+  const port = v.snap?.ports.find((p) => (p.externalIds['iface-id'] ?? '').toLowerCase().replace(/-/g, '') === norm);
+  const facts: PortNodeFacts = { node: ctx.nodeName, ovs: null, devices: {}, vswitchdRunning: v.vswitchd, warnings: [...v.warnings] };
+  let found = false;
+  if (port) {
+    found = true;
+    facts.ovs = { name: port.name, bridge: port.bridge, tag: port.tag, ofport: port.ofport, externalIds: port.externalIds, error: port.error };
+    const dev = v.links.get(port.name);
+    const peer = dev?.kind === 'veth' && dev.link ? v.links.get(dev.link) : undefined;
+    const bridgeOfPeer = peer?.master ? v.links.get(peer.master) : undefined;
+    const suffix = port.name.length > 3 ? port.name.slice(3) : '';
+    if (peer && bridgeOfPeer && bridgeOfPeer.kind === 'bridge') {
+      // hybrid: qvo (on OVS) ↔ qvb (on a linux bridge qbr) ↔ tap
+      facts.devices.qvo = fact(v.links, port.name);
+      facts.devices.qvb = fact(v.links, peer.name);
+      facts.devices.qbr = fact(v.links, bridgeOfPeer.name);
+      const members = [...v.links.values()].filter((l) => l.master === bridgeOfPeer.name && l.name !== peer.name).map((l) => l.name);
+      const tap = members.find((m) => m.startsWith('tap')) ?? members[0] ?? `tap${suffix}`;
+      facts.devices.tap = fact(v.links, tap);
+    } else if (port.name.startsWith('qvo') && v.links.has(`qvb${suffix}`)) {
+      // the veth peer is there but not on a bridge (or in another namespace): still hybrid by name
+      facts.devices.qvo = fact(v.links, port.name);
+      facts.devices.qvb = fact(v.links, `qvb${suffix}`);
+      facts.devices.qbr = fact(v.links, `qbr${suffix}`);
+      facts.devices.tap = fact(v.links, `tap${suffix}`);
+    } else {
+      facts.devices.tap = fact(v.links, port.name);
+    }
+    facts.segmentation = await segmentationOf(v, port.bridge, port.tag, ctx.signal);
+    if (!facts.segmentation) delete facts.segmentation;
+  } else {
+    // no OVS interface carries the iface-id: look for the devices os-vif would have named
+    const suffix = id.slice(0, 11);
+    for (const role of ['tap', 'qbr', 'qvb', 'qvo'] as const) {
+      const f = fact(v.links, `${role}${suffix}`);
+      if (f.exists) {
+        facts.devices[role] = f;
+        found = true;
+      }
+    }
+    if (found) for (const role of ['tap', 'qbr', 'qvb', 'qvo'] as const) facts.devices[role] ??= fact(v.links, `${role}${suffix}`);
+  }
+  if (found) {
+    const up = uplinkOf(v, port?.bridge ?? 'br-int', uplink);
+    if (up) facts.uplink = up;
+    else facts.warnings.push('could not tell which NIC carries tenant traffic (give the physical interface)');
+    const u = underlayOf(v);
+    if (u) facts.underlay = u;
+  }
+  return { found, facts };
+}
+
+// ---------------------------------------------------------------- DHCP servers
+
+interface DnsmasqProc {
+  pid: number;
+  argv: string[];
+  nsIno: number;
+}
+
+async function dnsmasqProcs(): Promise<DnsmasqProc[]> {
+  const out: DnsmasqProc[] = [];
+  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
+  await Promise.all(
+    pids.map(async (p) => {
+      try {
+        const comm = (await readFile(`/proc/${p}/comm`, 'utf8')).trim();
+        if (comm !== 'dnsmasq') return;
+        const argv = (await readFile(`/proc/${p}/cmdline`, 'utf8')).split('\0').filter((x) => x !== '');
+        const ns = await readlink(`/proc/${p}/ns/net`);
+        const m = /\[(\d+)\]/.exec(ns);
+        if (m) out.push({ pid: Number(p), argv, nsIno: Number(m[1]) });
+      } catch {
+        // the process went away
+      }
+    }),
+  );
+  return out;
+}
+
+export async function servers(ctx: AgentContext, opts: { mac?: string; networkId?: string; uplink?: string }): Promise<DhcpServerFacts[]> {
+  const mac = opts.mac ? parseMac(opts.mac) : undefined;
+  let names: string[] = [];
+  try {
+    names = (await readdir('/run/netns')).filter((n) => n.startsWith('qdhcp-') && (!opts.networkId || n === `qdhcp-${opts.networkId.toLowerCase()}`));
+  } catch {
+    names = [];
+  }
+  if (names.length === 0) return [];
+  const v = await nodeView(ctx);
+  if (!v.snap) return [];
+  const snap = v.snap;
+  const procs = await dnsmasqProcs();
+  const out: DhcpServerFacts[] = [];
+  for (const netns of names) {
+    let links: IfaceReport[];
+    try {
+      links = await ifaceReport(undefined, { netns, signal: ctx.signal });
+    } catch {
+      continue;
+    }
+    const ours = links.filter((l) => l.name !== 'lo' && snap.ports.some((p) => p.name === l.name));
+    if (ours.length === 0) continue; // a qdhcp namespace of another node (or not OVS-plugged)
+    const dev = ours[0]!;
+    const ovsPort = snap.ports.find((p) => p.name === dev.name)!;
+    const s: DhcpServerFacts = {
+      node: ctx.nodeName,
+      netns,
+      networkId: netns.slice('qdhcp-'.length),
+      iface: dev.name,
+      ips: dev.addresses.filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefix}`),
+      localVlan: ovsPort.tag,
+      dnsmasq: { running: false },
+      hostsFileRead: false,
+      vswitchdRunning: v.vswitchd,
+      warnings: [],
+    };
+    if (dev.mac) s.mac = dev.mac;
+    let ino: number | undefined;
+    try {
+      ino = (await stat(`/run/netns/${netns}`)).ino;
+    } catch {
+      ino = undefined;
+    }
+    const proc = procs.find((p) => p.nsIno === ino);
+    let hostsFile: string | undefined;
+    if (proc) {
+      const a = parseDnsmasqArgs(proc.argv);
+      s.dnsmasq = { running: true, pid: proc.pid };
+      if (a.hostsFile) s.dnsmasq.hostsFile = hostsFile = a.hostsFile;
+      if (a.leaseFile) s.dnsmasq.leaseFile = a.leaseFile;
+    } else {
+      hostsFile = `/var/lib/neutron/dhcp/${s.networkId}/host`;
+    }
+    if (hostsFile && mac) {
+      try {
+        const text = await readFile(hostsFile, 'utf8');
+        s.hostsFileRead = true;
+        const e = hostsFileEntry(text, mac);
+        if (e) s.hostEntry = e;
+      } catch {
+        if (proc) s.warnings.push(`cannot read dnsmasq's hostsfile ${hostsFile}`);
+      }
+    }
+    const seg = await segmentationOf(v, ovsPort.bridge, ovsPort.tag, ctx.signal);
+    if (seg) s.segmentation = { type: seg.type, id: seg.id };
+    const up = uplinkOf(v, ovsPort.bridge, opts.uplink);
+    if (up) s.uplink = up;
+    const u = underlayOf(v);
+    if (u) s.underlay = u;
+    out.push(s);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the exchange
+
+const nowNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+
+interface Reply {
+  tsNs: string;
+  type: number;
+  dhcp: DhcpRepr;
+  summary: OfferSummary;
+}
+
+/** Wait for a DHCP reply of one of `types` for xid on an open capture. */
+async function waitReply(cap: Capture, xid: number, types: number[], deadline: number, signal: AbortSignal): Promise<Reply | undefined> {
+  while (Date.now() < deadline && !signal.aborted) {
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(), Math.max(1, deadline - Date.now()));
+    const onAbort = (): void => ac.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let batch: CapturedFrame[];
+    try {
+      batch = await cap.nextBatch({ signal: ac.signal });
+    } finally {
+      clearTimeout(t);
+      signal.removeEventListener('abort', onAbort);
+    }
+    for (const f of batch) {
+      const { layers } = decodeFrame(f.bytes);
+      const d = layers.find((l): l is DhcpRepr => l.layer === 'dhcp');
+      if (!d || d.op !== 2 || d.xid !== xid) continue;
+      const type = dhcpMessageType(d) ?? 0;
+      if (!types.includes(type)) continue;
+      return { tsNs: String(f.tsNs), type, dhcp: d, summary: offerSummary(layers)! };
+    }
+    if (cap.closed) break;
+  }
+  return undefined;
+}
+
+export interface ExchangeParams {
+  mode: 'pcap' | 'packet-out';
+  iface: string;
+  netns?: string;
+  bridge?: string;
+  ofport?: number;
+  mac: string;
+  xid: number;
+  full?: boolean;
+  waitMs?: number;
+}
+
+async function send(ctx: AgentContext, p: ExchangeParams, frame: Buffer): Promise<void> {
+  if (p.mode === 'pcap') {
+    inject(p.iface, frame, p.netns ? { netns: p.netns } : {});
+    return;
+  }
+  if (!p.bridge || !p.ofport) throw new StethError('EINVAL', 'packet-out needs bridge and ofport');
+  const target = `unix:${join(rundirOf(ctx.ovsdb), `${assertBridgeName(p.bridge)}.mgmt`)}`;
+  const spec = `in_port=${p.ofport},packet=${frame.toString('hex')},actions=NORMAL`;
+  const r = await run('ovs-ofctl', ['-O', 'OpenFlow13', 'packet-out', target, spec], { allowFail: true, timeoutMs: 5000, signal: ctx.signal });
+  if (r.code !== 0) {
+    const r2 = await run('ovs-ofctl', ['packet-out', target, spec], { allowFail: true, timeoutMs: 5000, signal: ctx.signal });
+    if (r2.code !== 0) throw new StethError('ETOOL', `ovs-ofctl packet-out on ${p.bridge} failed: ${(r.stderr || r2.stderr).trim().split('\n').pop() ?? ''}`, { hint: 'is ovs-vswitchd running?' });
+  }
+}
+
+export async function exchange(ctx: AgentContext, p: ExchangeParams): Promise<ExchangeResult> {
+  const mac = parseMac(p.mac);
+  assertIfName(p.iface);
+  const waitMs = p.waitMs ?? 3000;
+  const result: ExchangeResult = { xid: p.xid, sentTsNs: '0', offers: [], released: false };
+  // listen where replies come back to the VM: the injection device (qvb) or the OVS port (tap)
+  let cap: Capture;
+  try {
+    cap = openCapture({ iface: p.iface, ...(p.netns ? { netns: p.netns } : {}), filter: { dhcpXid: p.xid }, ...(p.mode === 'pcap' ? { direction: 'in' as const } : {}) });
+  } catch (e) {
+    result.error = `cannot capture on ${p.iface}: ${(e as Error).message}`;
+    return result;
+  }
+  try {
+    const discover = encodeFrame(dhcpDiscover({ mac, xid: p.xid }));
+    result.sentTsNs = String(nowNs());
+    try {
+      await send(ctx, p, discover);
+    } catch (e) {
+      result.error = (e as Error).message;
+      return result;
+    }
+    const offer = await waitReply(cap, p.xid, [2], Date.now() + waitMs, ctx.signal);
+    if (!offer) return result;
+    result.offers.push({ tsNs: offer.tsNs, ...offer.summary });
+    // other servers answering within a few ms (multiple DHCP agents) are picked up without waiting
+    for (const f of cap.take()) {
+      const { layers } = decodeFrame(f.bytes);
+      const d = layers.find((l): l is DhcpRepr => l.layer === 'dhcp');
+      if (d && d.op === 2 && d.xid === p.xid && dhcpMessageType(d) === 2) result.offers.push({ tsNs: String(f.tsNs), ...offerSummary(layers)! });
+    }
+    if (!p.full) return result;
+    const serverId = dhcpGet(offer.dhcp, 'serverId') ?? offer.summary.server;
+    const req = encodeFrame(dhcpRequest({ mac, xid: p.xid, requestedIp: offer.dhcp.yiaddr, serverId }));
+    await send(ctx, p, req);
+    const ack = await waitReply(cap, p.xid, [5, 6], Date.now() + waitMs, ctx.signal);
+    if (ack?.type === 5) result.ack = { tsNs: ack.tsNs, ...ack.summary };
+    else if (ack?.type === 6) {
+      result.nak = { tsNs: ack.tsNs };
+      const m = dhcpGet(ack.dhcp, 'message');
+      if (m) result.nak.message = m;
+    }
+    if (ack?.type === 5) {
+      const rel = encodeFrame(dhcpRelease({ mac, xid: p.xid, clientIp: ack.dhcp.yiaddr, serverId, serverMac: offer.summary.serverMac }));
+      await send(ctx, p, rel);
+      result.released = true;
+    }
+    return result;
+  } finally {
+    cap.close();
+  }
+}
+
+// ---------------------------------------------------------------- ARP from the qdhcp namespace
+
+export async function arpFromQdhcp(ctx: AgentContext, opts: { networkId: string; ip: string; uplink?: string; waitMs?: number }) {
+  const ip = parseIPv4(opts.ip);
+  const netns = `qdhcp-${assertUuid(opts.networkId, 'network id')}`;
+  const [srv] = await servers(ctx, { networkId: opts.networkId, ...(opts.uplink ? { uplink: opts.uplink } : {}) });
+  if (!srv || !srv.iface || !srv.mac) throw new StethError('ENOENT', `no DHCP port of network ${opts.networkId} in ${netns} on ${ctx.nodeName}`, { hint: 'is this the node that serves DHCP for the network?' });
+  const srcIp = srv.ips[0]?.split('/')[0];
+  if (!srcIp) throw new StethError('ENOENT', `the DHCP port ${srv.iface} in ${netns} has no IPv4 address`);
+  const v = await nodeView(ctx);
+  const ovsPort = v.snap?.ports.find((p) => p.name === srv.iface);
+  const watch: Array<{ device: string; netns?: string }> = [{ device: srv.iface, netns }];
+  if (ovsPort) watch.push({ device: ovsPort.bridge });
+  if (srv.uplink && v.snap) {
+    const physBridge = v.snap.ports.find((p) => p.name === srv.uplink!.name)?.bridge;
+    if (physBridge) watch.push({ device: physBridge });
+    watch.push({ device: srv.uplink.name });
+  }
+  const filter = { or: [{ arp: true, ip }] };
+  const caps: Array<{ device: string; netns?: string; cap?: Capture; error?: string }> = watch.map((w) => {
+    try {
+      return { ...w, cap: openCapture({ iface: w.device, ...(w.netns ? { netns: w.netns } : {}), filter }) };
+    } catch (e) {
+      return { ...w, error: (e as Error).message };
+    }
+  });
+  try {
+    const frame = encodeFrame(arpRequest({ senderMac: srv.mac, senderIp: srcIp, targetIp: ip }));
+    inject(srv.iface, frame, { netns });
+    const first = caps[0]?.cap;
+    let replyMac: string | undefined;
+    const deadline = Date.now() + (opts.waitMs ?? 1000);
+    const seen = new Map<string, string[]>();
+    const record = (key: string, f: CapturedFrame): string | undefined => {
+      const a = decodeFrame(f.bytes).layers.find((l): l is ArpRepr => l.layer === 'arp');
+      if (!a) return undefined;
+      const op = a.op === 1 ? 'request' : a.op === 2 ? 'reply' : `op${a.op}`;
+      seen.set(key, [...(seen.get(key) ?? []), op]);
+      return a.op === 2 && a.senderIp === ip ? a.senderMac : undefined;
+    };
+    // the reply comes back to the DHCP port: stop as soon as it is there
+    while (first && !replyMac && Date.now() < deadline && !ctx.signal.aborted) {
+      const ac = new AbortController();
+      const t = setTimeout(() => ac.abort(), Math.max(1, deadline - Date.now()));
+      const batch = await first.nextBatch({ signal: ac.signal });
+      clearTimeout(t);
+      for (const f of batch) replyMac = record(caps[0]!.device, f) ?? replyMac;
+    }
+    for (const c of caps.slice(1)) if (c.cap) for (const f of c.cap.take()) record(c.device, f);
+    const out = {
+      netns,
+      iface: srv.iface,
+      devices: caps.map((c) => ({ device: c.device, ...(c.netns ? { netns: c.netns } : {}), ops: seen.get(c.device) ?? [], ...(c.error ? { error: c.error } : {}) })),
+      ...(replyMac ? { replyMac } : {}),
+    };
+    return out;
+  } finally {
+    for (const c of caps) c.cap?.close();
+  }
+}
+
+// ---------------------------------------------------------------- compat (original steth envelope)
+
+function envelope(code: number, message: string, data: unknown = {}): { code: number; message: string; data: unknown } {
+  return { code, message, data };
+}
+
+async function compatComp(ctx: AgentContext, p: { port_id: string; port_mac: string; phy_iface: string; net_type?: string | undefined }) {
+  const { facts, found } = await portInfo(ctx, p.port_id, p.phy_iface);
+  if (!found) return envelope(1, `port ${p.port_id} is not plugged on ${ctx.nodeName}`);
+  const mac = parseMac(p.port_mac);
+  const xid = (Math.random() * 0xffffffff) >>> 0;
+  const points = (['tap', 'qbr', 'qvb', 'qvo'] as const).map((r) => ({ key: r, dev: facts.devices[r] })).filter((x) => x.dev?.exists);
+  const all = [...points.map((x) => ({ key: x.key as string, iface: x.dev!.name })), { key: assertIfName(p.phy_iface), iface: p.phy_iface }];
+  const caps = all.map((x) => {
+    try {
+      return { ...x, cap: openCapture({ iface: x.iface, filter: { dhcpXid: xid } }) as Capture | undefined };
+    } catch {
+      return { ...x, cap: undefined };
+    }
+  });
+  try {
+    const qvb = facts.devices.qvb;
+    const params: ExchangeParams =
+      qvb?.exists
+        ? { mode: 'pcap', iface: qvb.name, mac, xid, waitMs: 2000 }
+        : { mode: 'packet-out', iface: facts.ovs?.name ?? '', bridge: facts.ovs?.bridge ?? 'br-int', ofport: facts.ovs?.ofport ?? 0, mac, xid, waitMs: 2000 };
+    const r = await exchange(ctx, params);
+    if (r.error) return envelope(1, r.error);
+    await new Promise((res) => setTimeout(res, 20)); // let the last copies reach the other handles
+    const data: Record<string, string[]> = {};
+    for (const c of caps) {
+      data[c.key] = (c.cap?.take() ?? []).flatMap((f) => {
+        const d = decodeFrame(f.bytes).layers.find((l): l is DhcpRepr => l.layer === 'dhcp');
+        return d ? [dhcpTypeName(dhcpMessageType(d) ?? 0)] : [];
+      });
+    }
+    return envelope(0, '', data);
+  } finally {
+    for (const c of caps) c.cap?.close();
+  }
+}
+
+export const methods: MethodImpl[] = [
+  implement(dhcpPortInfo, async (p, ctx) => await portInfo(ctx, p.portId, p.uplink)),
+  implement(dhcpServers, async (p, ctx) => ({ servers: await servers(ctx, p) })),
+  implement(dhcpExchange, async (p, ctx) => await exchange(ctx, p)),
+  implement(dhcpArpFromQdhcp, async (p, ctx) => await arpFromQdhcp(ctx, p)),
+  implement(checkDhcpOnComp, async (p, ctx) => {
+    try {
+      return await compatComp(ctx, p);
+    } catch (e) {
+      return envelope(1, (e as Error).message);
+    }
+  }),
+  implement(checkDhcpOnNet, async (p, ctx) => {
+    try {
+      const r = await arpFromQdhcp(ctx, { networkId: p.net_id, ip: p.port_ip, uplink: p.phy_iface });
+      return envelope(0, '', Object.fromEntries(r.devices.map((d) => [d.device, d.ops])));
+    } catch (e) {
+      return envelope(1, (e as Error).message);
+    }
+  }),
+];
