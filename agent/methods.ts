@@ -14,6 +14,7 @@ import { methods as vlanMethods } from '../probes/vlan/node.js';
 import { methods as arpMethods } from '../probes/arp/node.js';
 import { methods as icmpMethods } from '../probes/icmp/node.js';
 import { methods as mtuMethods } from '../probes/mtu/node.js';
+import { methods as dhcpMethods } from '../probes/dhcp/node.js';
 // probes of other areas: add `import { methods as xMethods } from '../probes/x/node.js';` here
 
 export const methods: MethodImpl[] = [
@@ -28,4 +29,5 @@ export const methods: MethodImpl[] = [
   ...arpMethods,
   ...icmpMethods,
   ...mtuMethods,
+  ...dhcpMethods,
 ];

@@ -12,6 +12,7 @@ import { register as registerIface } from '../../probes/iface/check.js';
 import { register as registerOvs } from '../../probes/ovs/check.js';
 import { register as registerLink } from '../../probes/link/check.js';
 import { register as registerLab } from './commands/lab.js';
+import { register as registerDhcp } from '../../probes/dhcp/check.js';
 // other areas: add `import { register as registerX } from '...';` here
 
 export const registers: Register[] = [
@@ -20,6 +21,7 @@ export const registers: Register[] = [
   registerLink,
   registerOvs,
   registerLab,
+  registerDhcp,
   // one line per command area below, e.g. registerDecode,
   registerHelp,
 ];
