@@ -5,9 +5,10 @@
  * namespaces (their veths, bridges, OVS taps and ifbs go with them), then the root
  * veth, the lab dir and the 10.X reservation.
  */
+import { readdirSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ipBatch, linkExists, listNetns, stopPids } from './host.js';
+import { ipBatch, linkExists, listNetns, pidAlive, pidIsOurs, stopPids } from './host.js';
 import { DEFAULT_BASE_DIR, assertPrefix } from './spec.js';
 import { listLabs, readState, releaseOctet } from './state.js';
 import type { LabState } from './types.js';
@@ -43,13 +44,31 @@ async function allPids(state: LabState): Promise<number[]> {
   return pids.filter((p) => Number.isInteger(p) && p > 1);
 }
 
+/** Pids of processes whose command line mentions `marker` (the lab dir + '/'). */
+function labProcesses(marker: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    if (pidIsOurs(Number(d), marker) && pidAlive(Number(d))) out.push(Number(d));
+  }
+  return out;
+}
+
 export async function labDown(prefix: string, opts: { baseDir?: string } = {}): Promise<DownResult> {
   const baseDir = opts.baseDir ?? DEFAULT_BASE_DIR;
   const state = await readState(assertPrefix(prefix), baseDir);
   if (!state) return { prefix, removed: false, netns: 0, pids: 0 };
+  const marker = `${state.dir}/`;
   const pids = await allPids(state);
-  // agents and relays first (they hold sockets into OVS), then everything else
-  await stopPids(pids, state.dir);
+  await stopPids(pids, marker);
+  // a crashed up can leave a daemon that detached after the state was saved: every
+  // process whose command line names this lab's dir is the lab's (rescan until none)
+  for (let round = 0; round < 3; round++) {
+    const strays = labProcesses(marker);
+    if (strays.length === 0) break;
+    pids.push(...strays);
+    await stopPids(strays, marker);
+  }
   const present = await listNetns();
   const mine = state.netnsList.filter((ns) => present.has(ns));
   await ipBatch(mine.map((ns) => `netns del ${ns}`), { force: true });

@@ -159,14 +159,14 @@ async function applyFault(state: LabState, name: FaultName, args: FaultArgs): Pr
     }
     case 'dnsmasq-stopped': {
       const net = networkOf(state, str(args.network, 'vlan'));
-      if (net.dhcp.pid) await stopPids([net.dhcp.pid], state.dir);
+      if (net.dhcp.pid) await stopPids([net.dhcp.pid], `${state.dir}/`);
       return { name, args: { network: net.id }, summary: `dnsmasq for ${net.name} (${net.dhcp.netns}) stopped`, undo: { network: net.id } };
     }
     case 'mac-missing': {
       const port = defaultPort(state, args, false);
       const net = networkOf(state, port.networkId);
       await writeFile(net.dhcp.hostsFile, hostsFileText(state, net, [port.mac]));
-      if (net.dhcp.pid && pidIsOurs(net.dhcp.pid, state.dir)) process.kill(net.dhcp.pid, 'SIGHUP');
+      if (net.dhcp.pid && pidIsOurs(net.dhcp.pid, `${state.dir}/`)) process.kill(net.dhcp.pid, 'SIGHUP');
       return { name, args: { port: port.id }, summary: `MAC ${port.mac} (port ${port.id}) removed from dnsmasq's hostsfile of ${net.name}`, undo: { network: net.id } };
     }
     case 'qvo-removed': {
@@ -203,7 +203,7 @@ async function applyFault(state: LabState, name: FaultName, args: FaultArgs): Pr
     }
     case 'vswitchd-stopped': {
       const node = nodeOf(state, str(args.node, 'compute-1'));
-      await stopPids([node.pids.vswitchd], state.dir);
+      await stopPids([node.pids.vswitchd], `${state.dir}/`);
       return { name, args: { node: node.name }, summary: `ovs-vswitchd on ${node.name} stopped`, undo: { node: node.name } };
     }
     case 'vxlan-remote-wrong': {
@@ -294,7 +294,7 @@ async function undoFault(state: LabState, f: LabFaultRecord): Promise<void> {
     case 'mac-missing': {
       const net = networkOf(state, u.network);
       await writeFile(net.dhcp.hostsFile, hostsFileText(state, net));
-      if (net.dhcp.pid && pidIsOurs(net.dhcp.pid, state.dir) && pidAlive(net.dhcp.pid)) process.kill(net.dhcp.pid, 'SIGHUP');
+      if (net.dhcp.pid && pidIsOurs(net.dhcp.pid, `${state.dir}/`) && pidAlive(net.dhcp.pid)) process.kill(net.dhcp.pid, 'SIGHUP');
       return;
     }
     case 'qvo-removed': {
@@ -334,7 +334,7 @@ async function undoFault(state: LabState, f: LabFaultRecord): Promise<void> {
       await finishNode(state, node);
       // dnsmasq was bound to the DHCP ports the old vswitchd owned
       for (const net of dhcpNets) {
-        if (net.dhcp.pid) await stopPids([net.dhcp.pid], state.dir);
+        if (net.dhcp.pid) await stopPids([net.dhcp.pid], `${state.dir}/`);
         await startDnsmasq(state, net);
       }
       return;
@@ -357,7 +357,7 @@ async function undoFault(state: LabState, f: LabFaultRecord): Promise<void> {
       return;
     case 'delay': {
       const sw = state.switch;
-      await stopPids([u.pid], state.dir);
+      await stopPids([u.pid], `${state.dir}/`);
       state.extraPids = state.extraPids.filter((p) => p !== u.pid);
       await ipBatch([`link del ${u.a}`], { netns: sw.netns, force: true });
       if (u.kind === 'net') {
