@@ -1,4 +1,174 @@
-export async function main(): Promise<void> {
-  process.stderr.write('steth: not implemented yet\n');
-  process.exitCode = 2;
+/**
+ * Run the steth CLI in-process: `runCli(argv, io)` → exit code. Commander is set
+ * up with exitOverride() and configureOutput() so nothing calls process.exit and
+ * all text goes to the given streams (tests pass fake ones). `main()` is the
+ * real entry: SIGINT handling, flush, exit.
+ */
+import { CommanderError } from '@commander-js/extra-typings';
+import type { Command } from '@commander-js/extra-typings';
+import { buildProgram } from './program.js';
+import { StreamOutput, type Sink } from './output.js';
+import type { CliContext, Format, GlobalOptions } from './context.js';
+import { loadConfig, findAgent } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { AgentClient, fanOut, type FanOutOptions } from '../rpc/client.js';
+import { StethError } from '../errors.js';
+import { EXIT } from '../report/model.js';
+
+export interface CliIO {
+  stdout: Sink;
+  stderr: Sink;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+export interface CliRun {
+  code: number;
+  ctx: CliContext;
+}
+
+/** Lightweight pre-scan of argv for the output format (so usage errors respect -f json). */
+function scanFormat(argv: readonly string[]): Format {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    let v: string | undefined;
+    if (a === '-f' || a === '--format') v = argv[i + 1];
+    else if (a.startsWith('--format=')) v = a.slice(9);
+    else if (a.startsWith('-f') && a.length > 2) v = a.slice(2);
+    if (v === 'json' || v === 'csv' || v === 'value' || v === 'table') return v;
+  }
+  return 'table';
+}
+
+export function createContext(io: CliIO, getProgram: () => Command): { ctx: CliContext; out: StreamOutput } {
+  const env = io.env ?? process.env;
+  const out = new StreamOutput({ stdout: io.stdout, stderr: io.stderr, format: 'table', columns: [], env });
+  let configP: Promise<Config> | undefined;
+  let loaded: Config | undefined;
+  const globals = (): GlobalOptions => {
+    const o = getProgram().opts() as Partial<GlobalOptions>;
+    const g: GlobalOptions = { format: (o.format as Format | undefined) ?? 'table', column: o.column ?? [] };
+    if (o.config !== undefined) g.config = o.config;
+    if (o.token !== undefined) g.token = o.token;
+    if (o.timeout !== undefined) g.timeout = o.timeout;
+    if (o.concurrency !== undefined) g.concurrency = o.concurrency;
+    return g;
+  };
+  const config = (): Promise<Config> => {
+    configP ??= (async () => {
+      const g = globals();
+      const cfg = await loadConfig({ ...(g.config !== undefined ? { path: g.config } : {}), env });
+      if (g.token !== undefined) cfg.token = g.token;
+      if (g.timeout !== undefined) cfg.timeoutMs = Math.round(g.timeout * 1000);
+      if (g.concurrency !== undefined) cfg.concurrency = g.concurrency;
+      loaded = cfg;
+      return cfg;
+    })();
+    return configP;
+  };
+  const requireLoaded = (): Config => {
+    if (!loaded) throw new StethError('ECONFIG', 'config not loaded yet (internal: await ctx.config() first)');
+    return loaded;
+  };
+  const ctx: CliContext = {
+    config,
+    agent: (name) => findAgent(requireLoaded(), name),
+    client: (name) => {
+      const cfg = requireLoaded();
+      if (/^https?:\/\//.test(name)) {
+        return new AgentClient({ name, url: name, timeoutMs: cfg.timeoutMs, ...(cfg.token !== undefined ? { token: cfg.token } : {}) });
+      }
+      const a = findAgent(cfg, name);
+      const token = a.token ?? cfg.token;
+      return new AgentClient({ name: a.name, url: a.url, timeoutMs: cfg.timeoutMs, ...(token !== undefined ? { token } : {}) });
+    },
+    fanOut: async (items, fn, opts: FanOutOptions = {}) => {
+      const cfg = loaded ?? (await config());
+      return await fanOut(items, fn, { concurrency: cfg.concurrency, perItemTimeoutMs: cfg.timeoutMs + 1000, signal: ctx.signal, ...opts });
+    },
+    out,
+    signal: io.signal ?? new AbortController().signal,
+    globals,
+    env,
+  };
+  return { ctx, out };
+}
+
+export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRun> {
+  let program!: Command;
+  const { ctx, out } = createContext(io, () => program);
+  out.format = scanFormat(argv);
+  program = buildProgram(ctx);
+  const writeOut = (s: string): void => void io.stdout.write(s);
+  const writeErr = (s: string): void => void io.stderr.write(s);
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.configureOutput({
+      writeOut,
+      writeErr: (s) => {
+        // in JSON mode usage errors are rendered by out.error() on stdout instead
+        if (out.format !== 'json') writeErr(s);
+      },
+      outputError: (s, write) => {
+        if (out.format !== 'json') write(s);
+      },
+      getOutHelpWidth: () => io.stdout.columns ?? 80,
+      getErrHelpWidth: () => io.stderr.columns ?? 80,
+    });
+    for (const sub of cmd.commands as Command[]) configure(sub);
+  };
+  configure(program);
+  program.hook('preAction', async (_root, action) => {
+    const g = ctx.globals();
+    out.format = g.format;
+    out.columns = g.column;
+    // load config for commands that use agents; a missing default file is fine here
+    // (ctx.config() throws at first use if the file is bad)
+    if ((action as { __needsConfig?: boolean }).__needsConfig !== false) {
+      try {
+        await ctx.config();
+      } catch {
+        // reported when a command actually uses it
+      }
+    }
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        return { code: 0, ctx };
+      }
+      if (out.format === 'json') out.error(err);
+      else out.bump(EXIT.USAGE);
+      return { code: out.exitCode, ctx };
+    }
+    out.error(err);
+  }
+  if (ctx.signal.aborted) out.bump(EXIT.SIGINT);
+  return { code: out.exitCode, ctx };
+}
+
+/** The real process entry (bin/steth). */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.SIGINT);
+    ac.abort(new StethError('ECANCELED', 'interrupted'));
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let code: number;
+  try {
+    code = (await runCli(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: ac.signal })).code;
+  } catch (err) {
+    process.stderr.write(`steth: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    code = EXIT.FAULT;
+  }
+  if (ac.signal.aborted) code = EXIT.SIGINT;
+  // flush stdout before exiting (pipes are async)
+  process.stdout.write('', () => process.exit(code));
 }

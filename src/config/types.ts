@@ -26,6 +26,8 @@ export interface AgentEntry {
   addresses: { mgmt?: string; net?: string; storage?: string };
   /** this node's NIC on each network type (falls back to network_types' nic) */
   nics: { mgmt?: string; net?: string; storage?: string };
+  /** per-agent token (overrides the global one) */
+  token?: string;
 }
 
 export interface NeutronConfig {

@@ -1,4 +1,65 @@
-import type { Command } from '@commander-js/extra-typings';
+/**
+ * print-agents-info: the configured agents, their addresses per network type,
+ * and (unless --offline) whether each answers agent.hello — fanned out with the
+ * configured concurrency; an unreachable agent is a row, not a crash.
+ */
+import { Option, type Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../context.js';
+import { agentHello } from '../../../agent/contract.js';
+import { EXIT, type CheckResult } from '../../report/model.js';
+import { describeError } from '../errors.js';
 
-export function register(_program: Command, _ctx: CliContext): void {}
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('print-agents-info')
+    .description('list the configured agents and check that each one answers')
+    .addOption(new Option('--offline', 'only print the configuration, do not contact the agents'))
+    .addHelpText('after', '\nExamples:\n  steth print-agents-info\n  steth print-agents-info -f json\n  steth print-agents-info -c name -c reachable -f value')
+    .action(async (opts) => {
+      const cfg = await ctx.config();
+      const progress = ctx.out.progress(`asking ${cfg.agents.length} agents`);
+      const results = opts.offline
+        ? cfg.agents.map((item) => ({ item, ok: true as boolean, value: undefined as undefined | Awaited<ReturnType<typeof hello>>, error: undefined as unknown }))
+        : await ctx.fanOut(cfg.agents, (a, signal) => hello(ctx, a.name, signal));
+      progress.stop();
+      const rows = results.map((r) => {
+        const v = r.value;
+        const err = r.ok ? undefined : describeError(r.error);
+        return {
+          name: r.item.name,
+          url: r.item.url,
+          role: r.item.role ?? null,
+          mgmt: r.item.addresses.mgmt ?? null,
+          net: r.item.addresses.net ?? null,
+          storage: r.item.addresses.storage ?? null,
+          reachable: opts.offline ? null : r.ok,
+          version: v?.version ?? null,
+          node: v?.nodeName ?? null,
+          uptime: v ? Math.round(v.uptime) : null,
+          error: err ? err.message : null,
+        };
+      });
+      const down = rows.filter((r) => r.reachable === false);
+      const ok = down.length === 0 && cfg.agents.length > 0;
+      const result: CheckResult = {
+        command: 'print-agents-info',
+        ok,
+        verdict: cfg.agents.length === 0
+          ? `no agents configured${cfg.source ? ` in ${cfg.source}` : ' (no config file: /etc/steth/steth.conf, --config or STETH_CONFIG)'}`
+          : opts.offline
+            ? `${cfg.agents.length} agents configured`
+            : ok
+              ? `all ${cfg.agents.length} agents answer`
+              : `${down.length} of ${cfg.agents.length} agents unreachable: ${down.map((d) => d.name).join(', ')}`,
+        tables: [{ columns: opts.offline ? ['name', 'url', 'role', 'mgmt', 'net', 'storage'] : ['name', 'url', 'role', 'mgmt', 'net', 'storage', 'reachable', 'version', 'uptime', 'error'], rows }],
+        data: { source: cfg.source, networkTypes: cfg.networkTypes, agents: rows },
+      };
+      if (!ok) result.exitCode = EXIT.AGENT;
+      if (cfg.agents.length === 0) result.exitCode = EXIT.USAGE;
+      ctx.out.emit(result);
+    });
+}
+
+async function hello(ctx: CliContext, name: string, signal: AbortSignal) {
+  return await ctx.client(name).call(agentHello, {}, { signal });
+}
