@@ -1,0 +1,493 @@
+/**
+ * CLI side of the VLAN probes:
+ *  - check-vlan-interface AGENT_A AGENT_B IFACE VLAN_ID (original form): both
+ *    directions at once, each with its own probe id: captures armed on both NICs
+ *    first, then each agent injects tagged probes towards the other's NIC MAC;
+ *    per direction delivered n/N, tag at the receiver, PCP, one-way latency,
+ *    duplicates, loss. Nothing on either host changes.
+ *  - check-vlan --vlans SET: the trunk matrix over every ordered node pair.
+ *  - --legacy: the original method (VLAN subinterface + address + ping), only
+ *    where the 8021q module exists; every change is a ledger lease, torn down here.
+ */
+import { InvalidArgumentError, Option, type Command } from '@commander-js/extra-typings';
+import type { CliContext } from '../../src/cli/context.js';
+import { StethError } from '../../src/errors.js';
+import { assertIfName, assertVlanId, parseVlanSet } from '../../src/validate.js';
+import { newProbeId } from '../../src/packet/index.js';
+import { armCaptures, collectAll, stopAll, type CapturePoint, type ArmedCapture } from '../../src/capture/remote.js';
+import type { CheckResult, Table } from '../../src/report/model.js';
+import { EXIT } from '../../src/report/model.js';
+import type { NetworkTypeName } from '../../src/config/types.js';
+import { ifaceGet, type IfaceReport } from '../iface/contract.js';
+import { icmpPing } from '../icmp/contract.js';
+import { linkTeardown, vlanAddToInterface } from '../link/contract.js';
+import { analyzeDelivery, type DeliveryReport, type ProbeObservation } from './analysis.js';
+import { cellText, correlateMatrix, formatVlanSet, planMatrix, tagsFor, type MatrixPlan } from './matrix.js';
+import { vlanSend, type VlanSendResult } from './contract.js';
+import { agentError, agentOf, assertNetworkType, frameToObservation, ms, nicFor, typeOfIface, type ProbeDeps } from './common.js';
+import { PROBE_ETHERTYPE } from '../../src/capture/filter.js';
+
+export interface VlanInterfaceArgs {
+  agentA: string;
+  agentB: string;
+  iface: string;
+  vlan: number | string;
+  /** B's NIC (default: B's NIC of the network type IFACE carries on A, else IFACE) */
+  peerIface?: string;
+  networkType?: string;
+  count?: number;
+  pcp?: number;
+  fps?: number;
+  /** wait for stragglers after sending (ms) */
+  waitMs?: number;
+  /** QinQ: inner C-tag under an 802.1ad S-tag VLAN_ID */
+  qinqInner?: number;
+}
+
+export interface DirectionReport {
+  from: string;
+  to: string;
+  fromIface: string;
+  toIface: string;
+  probeId: string;
+  report: DeliveryReport;
+  /** a capture or send failed for this direction */
+  error?: string;
+}
+
+/** Validate everything that needs no agent: nothing is sent when this throws. */
+export function validateVlanInterfaceArgs(a: VlanInterfaceArgs): { vlan: number; iface: string; peerIface?: string } {
+  const vlan = assertVlanId(a.vlan);
+  const iface = assertIfName(a.iface);
+  const peerIface = a.peerIface === undefined ? undefined : assertIfName(a.peerIface);
+  if (a.agentA === a.agentB) throw new StethError('EINVAL', `both agents are ${a.agentA}: check-vlan-interface needs two different nodes`);
+  if (a.qinqInner !== undefined) assertVlanId(a.qinqInner);
+  if (a.count !== undefined && (!Number.isInteger(a.count) || a.count < 1 || a.count > 10000)) throw new StethError('EINVAL', `count ${a.count} is out of range 1..10000`);
+  if (a.pcp !== undefined && (!Number.isInteger(a.pcp) || a.pcp < 0 || a.pcp > 7)) throw new StethError('EINVAL', `PCP ${a.pcp} is out of range 0..7`);
+  return peerIface === undefined ? { vlan, iface } : { vlan, iface, peerIface };
+}
+
+async function ifaceOn(deps: ProbeDeps, agent: string, iface: string): Promise<IfaceReport> {
+  try {
+    return await deps.client(agent).call(ifaceGet, { name: iface }, { signal: deps.signal });
+  } catch (e) {
+    const err = agentError(agent, `interface ${iface}`, e);
+    if (err.code === 'ENOENT') throw new StethError('ENOENT', `interface ${iface} does not exist on ${agent}`, { hint: 'check the NIC names in steth.conf ([agent NAME] net_nic = ...) or pass --peer-iface' });
+    throw err;
+  }
+}
+
+/** PcapError codes that come back from capture.start as RpcError data.code. */
+function captureFailure(agent: string, iface: string, e: unknown): { down: boolean; error: StethError } {
+  const code = (e as { data?: { code?: string } })?.data?.code;
+  if (code === 'ENODEV') return { down: false, error: new StethError('ENOENT', `interface ${iface} does not exist on ${agent}`, { hint: 'check the NIC names in steth.conf ([agent NAME] net_nic = ...) or pass --peer-iface' }) };
+  if (code === 'ENETDOWN') return { down: true, error: new StethError('EFAULT', `${agent}:${iface} is down`) };
+  return { down: false, error: agentError(agent, `capture on ${iface}`, e) };
+}
+
+export async function runCheckVlanInterface(deps: ProbeDeps, args: VlanInterfaceArgs): Promise<CheckResult> {
+  const v = validateVlanInterfaceArgs(args);
+  const cfg = await deps.config();
+  const A = agentOf(cfg, args.agentA);
+  const B = agentOf(cfg, args.agentB);
+  if (A.name === B.name) throw new StethError('EINVAL', `both agents are ${A.name}: check-vlan-interface needs two different nodes`);
+  const type: NetworkTypeName | undefined = args.networkType !== undefined ? assertNetworkType(args.networkType) : typeOfIface(cfg, A, v.iface);
+  const peerIface = v.peerIface ?? (type ? nicFor(cfg, B, type) : undefined) ?? v.iface;
+  const count = args.count ?? 5;
+  const pcp = args.pcp ?? 0;
+  const fps = args.fps ?? 5000;
+  const sides = [
+    { name: A.name, iface: v.iface },
+    { name: B.name, iface: peerIface },
+  ] as const;
+  const expectedTags = tagsFor({ qinqInner: args.qinqInner, pcp }, v.vlan);
+  const dirs = [
+    { tx: sides[0], rx: sides[1], probeId: newProbeId() },
+    { tx: sides[1], rx: sides[0], probeId: newProbeId() },
+  ];
+
+  // 1. arm a capture on each NIC (this is also the existence check: a missing or
+  //    down NIC fails here, before anything is sent)
+  const points: CapturePoint[] = dirs.map((d) => ({
+    label: d.rx.name,
+    client: deps.client(d.rx.name),
+    iface: d.rx.iface,
+    filter: { etherType: PROBE_ETHERTYPE, probeId: d.probeId },
+    direction: 'in',
+    maxFrames: count * 4 + 16,
+    ttlMs: 30_000,
+    minFrames: count,
+    stopWhen: { probeId: d.probeId, count },
+  }));
+  const armed = await armCaptures(points, { signal: deps.signal });
+  let closed = false;
+  let directions: DirectionReport[];
+  let sends: Array<VlanSendResult | undefined> = [];
+  try {
+    const failures = armed.flatMap((a, i) => (a.error === undefined ? [] : [captureFailure(dirs[i]!.rx.name, dirs[i]!.rx.iface, a.error)]));
+    const hard = failures.find((f) => !f.down);
+    if (hard) throw hard.error;
+    if (failures.length > 0) {
+      const why = failures.map((f) => f.error.message).join(', ');
+      directions = dirs.map((d) => ({
+        from: d.tx.name, to: d.rx.name, fromIface: d.tx.iface, toIface: d.rx.iface, probeId: d.probeId,
+        report: analyzeDelivery({ probeId: d.probeId, sent: 0, expectedTags, observations: [] }),
+        error: `link down (${why})`,
+      }));
+    } else {
+      // 2. both agents inject at once, each towards the other's NIC
+      sends = await Promise.all(
+        dirs.map(async (d) => {
+          try {
+            return await deps.client(d.tx.name).call(
+              vlanSend,
+              { iface: d.tx.iface, probeId: d.probeId, vlans: [v.vlan], count, pcp, fps, ...(args.qinqInner ? { qinqInner: args.qinqInner } : {}) },
+              { signal: deps.signal },
+            );
+          } catch (e) {
+            throw agentError(d.tx.name, `sending on ${d.tx.iface}`, e);
+          }
+        }),
+      );
+      // 3. collect; each capture returns as soon as its `count` probes are in
+      const collected = await collectAll(armed, { waitMs: args.waitMs ?? 300, signal: deps.signal, close: true });
+      closed = collected.every((c) => c.error === undefined);
+      directions = dirs.map((d, i) => {
+        const c = collected[i]!;
+        const observations = c.frames.map(frameToObservation).filter((o): o is ProbeObservation => o !== undefined);
+        const out: DirectionReport = {
+          from: d.tx.name, to: d.rx.name, fromIface: d.tx.iface, toIface: d.rx.iface, probeId: d.probeId,
+          report: analyzeDelivery({ probeId: d.probeId, sent: sends[i]?.sent ?? count, expectedTags, observations }),
+        };
+        if (c.error !== undefined) out.error = agentError(d.rx.name, 'collect', c.error).message;
+        return out;
+      });
+    }
+  } finally {
+    if (!closed) await stopAll(armed);
+  }
+
+  const sameClock = sends.length === 2 && sends[0]?.bootId != null && sends[0]?.bootId === sends[1]?.bootId;
+  return vlanInterfaceResult(v.vlan, args.qinqInner, directions, sameClock, sends.length === 2);
+}
+
+function tagWord(r: DeliveryReport): string {
+  switch (r.tag.verdict) {
+    case 'same':
+      return 'same';
+    case 'rewritten':
+      return `rewritten to ${(r.tag.seen[0] ?? []).join('.')}`;
+    case 'stripped':
+      return 'stripped';
+    case 'added':
+      return `tag added (${(r.tag.seen[0] ?? []).join('.')})`;
+    case 'mixed':
+      return r.tag.text;
+    default:
+      return '—';
+  }
+}
+
+export function directionPasses(d: DirectionReport): boolean {
+  return d.error === undefined && d.report.status === 'delivered' && d.report.tag.verdict === 'same' && d.report.duplicates === 0;
+}
+
+export function vlanInterfaceResult(vlan: number, qinqInner: number | undefined, directions: DirectionReport[], sameClock: boolean, sent: boolean): CheckResult {
+  const vtext = qinqInner === undefined ? `VLAN ${vlan}` : `QinQ ${vlan}.${qinqInner}`;
+  const rows = directions.map((d) => {
+    const r = d.report;
+    return {
+      Direction: `${d.from}:${d.fromIface} → ${d.to}:${d.toIface}`,
+      Status: d.error && r.delivered === 0 ? d.error : r.status,
+      Delivered: `${r.delivered}/${r.sent}`,
+      'Loss %': r.lossPct,
+      'Tag at receiver': tagWord(r),
+      PCP: r.pcp.seen.length ? r.pcp.seen.join(',') : null,
+      'Latency min/avg/max ms': r.latency ? `${ms(r.latency.minNs)}/${ms(r.latency.avgNs)}/${ms(r.latency.maxNs)}` : null,
+      Duplicates: r.duplicates,
+    };
+  });
+  const table: Table = { title: `${vtext} between NICs`, columns: ['Direction', 'Status', 'Delivered', 'Loss %', 'Tag at receiver', 'PCP', 'Latency min/avg/max ms', 'Duplicates'], rows };
+  const ok = directions.every(directionPasses);
+  const problems = directions
+    .filter((d) => !directionPasses(d))
+    .map((d) => {
+      const r = d.report;
+      const what = d.error && r.delivered === 0 ? d.error : r.status === 'not delivered' ? 'not delivered' : [r.status === 'partial' ? `${r.delivered}/${r.sent} delivered (${r.lossPct}% loss)` : '', r.tag.verdict !== 'same' ? `tag ${tagWord(r)}` : '', r.duplicates ? `${r.duplicates} duplicates` : ''].filter(Boolean).join(', ');
+      return `${d.from} → ${d.to}: ${what}`;
+    });
+  let verdict = ok ? `${vtext} passes both ways between ${directions[0]!.from}:${directions[0]!.fromIface} and ${directions[0]!.to}:${directions[0]!.toIface}` : `${vtext}: ${problems.join('; ')}`;
+  const notes: string[] = [];
+  if (sent && !sameClock) notes.push('one-way latency compares two hosts\' clocks: it is only as good as their synchronisation');
+  if (directions.some((d) => d.report.clockSkewSuspected)) notes.push('some probes arrived before they were sent: the two clocks differ');
+  if (notes.length) verdict += ` (${notes.join('; ')})`;
+  return {
+    command: 'check-vlan-interface',
+    ok,
+    verdict,
+    tables: [table],
+    data: { vlan, qinqInner: qinqInner ?? null, sameClock, directions: directions.map((d) => ({ ...d, report: jsonReport(d.report) })) },
+  };
+}
+
+function jsonReport(r: DeliveryReport): unknown {
+  return { ...r, latencyMs: r.latency ? { min: ms(r.latency.minNs), avg: ms(r.latency.avgNs), max: ms(r.latency.maxNs) } : null };
+}
+
+/* ------------------------------------------------------------------ legacy */
+
+export async function runCheckVlanInterfaceLegacy(deps: ProbeDeps, args: VlanInterfaceArgs): Promise<CheckResult> {
+  const v = validateVlanInterfaceArgs(args);
+  const cfg = await deps.config();
+  const A = agentOf(cfg, args.agentA);
+  const B = agentOf(cfg, args.agentB);
+  const type = args.networkType !== undefined ? assertNetworkType(args.networkType) : typeOfIface(cfg, A, v.iface);
+  const peerIface = v.peerIface ?? (type ? nicFor(cfg, B, type) : undefined) ?? v.iface;
+  await Promise.all([ifaceOn(deps, A.name, v.iface), ifaceOn(deps, B.name, peerIface)]);
+  // the original addressed both ends itself; keep that inside 10.0.0.0/8: 10.(200 + vid/256).(vid%256).{1,2}/24
+  const net = `10.${200 + (v.vlan >> 8)}.${v.vlan & 255}`;
+  const ends = [
+    { agent: A.name, iface: v.iface, cidr: `${net}.1/24`, ip: `${net}.1` },
+    { agent: B.name, iface: peerIface, cidr: `${net}.2/24`, ip: `${net}.2` },
+  ];
+  const made: Array<{ agent: string; sub: string; cidr: string }> = [];
+  try {
+    for (const e of ends) {
+      try {
+        const r = await deps.client(e.agent).call(vlanAddToInterface, { iface: e.iface, vlanId: v.vlan, cidr: e.cidr, ttlMs: 120_000 }, { signal: deps.signal });
+        made.push({ agent: e.agent, sub: r.iface, cidr: e.cidr });
+      } catch (err) {
+        const se = agentError(e.agent, `VLAN subinterface on ${e.iface}`, err);
+        if (/8021q|not supported|Operation not supported|unknown type/i.test(se.message)) {
+          return {
+            command: 'check-vlan-interface',
+            ok: false,
+            verdict: `--legacy needs VLAN subinterfaces (the 8021q kernel module), which ${e.agent} does not have; run without --legacy (frame injection, no host change)`,
+            tables: [],
+            data: { legacy: true, supported: false, agent: e.agent, error: se.message },
+            exitCode: EXIT.ENV,
+          };
+        }
+        throw se;
+      }
+    }
+    const r = await deps.client(A.name).call(icmpPing, { dests: [ends[1]!.ip], count: 3, intervalMs: 100, timeoutMs: 1000 }, { signal: deps.signal });
+    const p = r.results[0]!;
+    const ok = p.received > 0;
+    return {
+      command: 'check-vlan-interface',
+      ok,
+      verdict: ok ? `VLAN ${v.vlan}: ${ends[1]!.ip} answered ${p.received}/${p.sent} over ${made.map((m) => `${m.agent}:${m.sub}`).join(' ↔ ')} (legacy mode)` : `VLAN ${v.vlan}: no reply over the subinterfaces (legacy mode)`,
+      tables: [{ title: 'legacy ping over VLAN subinterfaces', columns: ['From', 'To', 'Sent', 'Received', 'Loss %', 'rtt avg ms'], rows: [{ From: `${A.name}:${made[0]?.sub}`, To: ends[1]!.ip, Sent: p.sent, Received: p.received, 'Loss %': p.lossPct, 'rtt avg ms': p.rtt?.avg ?? null }] }],
+      data: { legacy: true, supported: true, ping: p },
+    };
+  } finally {
+    for (const m of made.reverse()) {
+      try {
+        await deps.client(m.agent).call(linkTeardown, { iface: m.sub, cidr: m.cidr });
+      } catch {
+        // the agent's lease undoes it on expiry
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ matrix */
+
+export interface VlanMatrixArgs {
+  vlans: string;
+  nodes?: string;
+  networkType?: string;
+  qinqInner?: number;
+  count?: number;
+  fps?: number;
+  waitMs?: number;
+  pcp?: number;
+}
+
+export async function runCheckVlan(deps: ProbeDeps, args: VlanMatrixArgs): Promise<CheckResult> {
+  const vlans = parseVlanSet(args.vlans);
+  const type = assertNetworkType(args.networkType ?? 'net');
+  if (args.qinqInner !== undefined) assertVlanId(args.qinqInner);
+  const count = args.count ?? 2;
+  if (!Number.isInteger(count) || count < 1 || count > 1000) throw new StethError('EINVAL', `count ${count} is out of range 1..1000`);
+  const cfg = await deps.config();
+  const names = args.nodes === undefined || args.nodes === 'all' ? cfg.agents.map((a) => a.name) : args.nodes.split(',').map((s) => s.trim()).filter(Boolean);
+  const agents = [...new Map(names.map((n) => agentOf(cfg, n)).map((a) => [a.name, a])).values()];
+  if (agents.length < 2) throw new StethError('EINVAL', `the trunk matrix needs at least two nodes (got ${agents.map((a) => a.name).join(', ') || 'none'})`);
+  const nics = agents.map((a) => {
+    const nic = nicFor(cfg, a, type);
+    if (!nic) throw new StethError('ECONFIG', `no ${type} NIC configured for ${a.name}`, { hint: `set ${type}_nic in [agent ${a.name}] or network_types` });
+    return { name: a.name, nic };
+  });
+
+  // preflight: every NIC present and up; unreachable or broken nodes are reported, the rest run
+  const pre = await Promise.all(
+    nics.map(async (n) => {
+      try {
+        const r = await deps.client(n.name).call(ifaceGet, { name: n.nic }, { signal: deps.signal });
+        if (!r.adminUp || !r.lowerUp) return { ...n, problem: `${n.nic} is down` };
+        return { ...n, problem: undefined as string | undefined };
+      } catch (e) {
+        return { ...n, problem: agentError(n.name, n.nic, e).message };
+      }
+    }),
+  );
+  const live = pre.filter((p) => p.problem === undefined);
+  const skipped = pre.filter((p) => p.problem !== undefined);
+  if (live.length < 2) {
+    throw new StethError('EAGENT', `fewer than two nodes can take part: ${skipped.map((s) => s.problem).join('; ')}`);
+  }
+  const plan = planMatrix({ nodes: live.map((l) => l.name), vlans, count, fpsPerNic: args.fps ?? 20_000, ...(args.qinqInner !== undefined ? { qinqInner: args.qinqInner } : {}), pcp: args.pcp ?? 0 });
+  const senders = live.map((l) => ({ node: l.name, nic: l.nic, probeId: newProbeId() }));
+  const expectedPerReceiver = (live.length - 1) * vlans.length * count;
+  const points: CapturePoint[] = live.map((l) => ({
+    label: l.name,
+    client: deps.client(l.name),
+    iface: l.nic,
+    filter: { or: senders.filter((s) => s.node !== l.name).map((s) => ({ probeId: s.probeId })) },
+    direction: 'in',
+    maxFrames: expectedPerReceiver * 2 + 64,
+    ttlMs: 60_000 + plan.sendMs,
+    minFrames: expectedPerReceiver,
+  }));
+  const t0 = performance.now();
+  const armed = await armCaptures(points, { signal: deps.signal });
+  let sendResults: Array<{ node: string; ok: boolean; error?: string; result?: VlanSendResult }> = [];
+  const observations = new Map<string, ProbeObservation[]>();
+  const captureErrors: string[] = [];
+  try {
+    for (const a of armed) if (a.error !== undefined) captureErrors.push(agentError(a.point.label, `capture on ${a.point.iface}`, a.error).message);
+    sendResults = await Promise.all(
+      senders.map(async (s) => {
+        try {
+          const result = await deps.client(s.node).call(
+            vlanSend,
+            { iface: s.nic, probeId: s.probeId, vlans, count, fps: plan.senders[0]!.fps, pcp: plan.pcp, ...(plan.qinqInner !== undefined ? { qinqInner: plan.qinqInner } : {}) },
+            { signal: deps.signal, timeoutMs: plan.sendMs + 30_000 },
+          );
+          return { node: s.node, ok: true, result };
+        } catch (e) {
+          return { node: s.node, ok: false, error: agentError(s.node, `sending on ${s.nic}`, e).message };
+        }
+      }),
+    );
+    const collected = await collectAll(armed, { waitMs: args.waitMs ?? 300, signal: deps.signal });
+    for (const c of collected) {
+      if (c.error !== undefined) {
+        if (!armed.find((a) => a.point === c.point)?.error) captureErrors.push(agentError(c.point.label, 'collect', c.error).message);
+        continue;
+      }
+      observations.set(c.point.label, c.frames.map(frameToObservation).filter((o): o is ProbeObservation => o !== undefined));
+    }
+  } finally {
+    await stopAll(armed);
+  }
+  const elapsedMs = Math.round(performance.now() - t0);
+  const res = correlateMatrix(plan, senders, observations);
+  return matrixResult(plan, res, { skipped: skipped.map((s) => ({ node: s.name, problem: s.problem! })), captureErrors, sendErrors: sendResults.filter((s) => !s.ok).map((s) => s.error!), elapsedMs, type, nics: live });
+}
+
+export function matrixResult(
+  plan: MatrixPlan,
+  res: ReturnType<typeof correlateMatrix>,
+  extra: { skipped: Array<{ node: string; problem: string }>; captureErrors: string[]; sendErrors: string[]; elapsedMs: number; type: string; nics: Array<{ name: string; nic: string }> },
+): CheckResult {
+  const pairKey = (p: { from: string; to: string }): string => `${p.from}→${p.to}`;
+  const columns = ['VLAN', ...plan.pairs.map(pairKey)];
+  const byVlan = new Map<number, Record<string, string | number>>();
+  for (const vlan of plan.vlans) byVlan.set(vlan, { VLAN: plan.qinqInner === undefined ? vlan : `${vlan}.${plan.qinqInner}` });
+  for (const c of res.cells) byVlan.get(c.vlan)![pairKey(c)] = cellText(c.report);
+  const matrix: Table = { title: `trunk matrix (${extra.type} NICs: ${extra.nics.map((n) => `${n.name}:${n.nic}`).join(', ')})`, columns, rows: [...byVlan.values()] };
+  const summary: Table = {
+    title: 'failing VLANs per direction',
+    columns: ['From', 'To', 'Failing', 'Not delivered', 'Partial', 'Tag changed'],
+    rows: res.failing.map((f) => ({ From: f.from, To: f.to, Failing: f.vlans.length, 'Not delivered': formatVlanSet(f.notDelivered) || null, Partial: formatVlanSet(f.partial) || null, 'Tag changed': formatVlanSet(f.tagChanged) || null })),
+  };
+  const tables = [matrix, summary];
+  if (extra.skipped.length || extra.captureErrors.length || extra.sendErrors.length) {
+    tables.push({ title: 'nodes that could not take part', columns: ['Problem'], rows: [...extra.skipped.map((s) => ({ Problem: s.problem })), ...extra.captureErrors.map((p) => ({ Problem: p })), ...extra.sendErrors.map((p) => ({ Problem: p }))] });
+  }
+  const incomplete = extra.skipped.length > 0 || extra.captureErrors.length > 0 || extra.sendErrors.length > 0;
+  const okAll = res.ok && !incomplete;
+  const pass = formatVlanSet(res.passingEverywhere);
+  const failSet = formatVlanSet(plan.vlans.filter((v) => !res.passingEverywhere.includes(v)));
+  const verdict = res.ok
+    ? `all ${plan.vlans.length} VLANs pass between every pair of ${plan.nodes.length} nodes${incomplete ? ` (incomplete: ${extra.skipped.length + extra.captureErrors.length + extra.sendErrors.length} problem(s))` : ''}`
+    : `${plan.vlans.length - res.passingEverywhere.length} of ${plan.vlans.length} VLANs fail somewhere: ${failSet}; passing everywhere: ${pass || 'none'}`;
+  const r: CheckResult = {
+    command: 'check-vlan',
+    ok: okAll,
+    verdict,
+    tables,
+    data: {
+      vlans: plan.vlans,
+      nodes: plan.nodes,
+      networkType: extra.type,
+      qinqInner: plan.qinqInner ?? null,
+      count: plan.count,
+      fpsPerSender: plan.senders[0]?.fps ?? null,
+      elapsedMs: extra.elapsedMs,
+      passingEverywhere: res.passingEverywhere,
+      failing: res.failing,
+      cells: res.cells.map((c) => ({ vlan: c.vlan, from: c.from, to: c.to, status: c.report.status, delivered: c.report.delivered, sent: c.report.sent, tag: c.report.tag.verdict, seen: c.report.tag.seen, duplicates: c.report.duplicates })),
+      problems: { skipped: extra.skipped, captureErrors: extra.captureErrors, sendErrors: extra.sendErrors },
+    },
+  };
+  if (incomplete && res.ok) r.exitCode = EXIT.AGENT;
+  return r;
+}
+
+/* ------------------------------------------------------------------ commander */
+
+export function intArg(name: string, min: number, max: number): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number ${min}..${max}`);
+    return n;
+  };
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('check-vlan-interface')
+    .description('Is VLAN_ID carried between AGENT_A:IFACE and AGENT_B\'s NIC of the same network type? Injects tagged probe frames both ways; changes nothing on either host.')
+    .argument('<agent_a>', 'first node')
+    .argument('<agent_b>', 'second node')
+    .argument('<iface>', 'NIC on AGENT_A (AGENT_B uses its NIC of the same network type from the config)')
+    .argument('<vlan_id>', 'VLAN id 1..4094')
+    .option('--peer-iface <name>', 'NIC on AGENT_B (default from the config)')
+    .option('--network-type <type>', 'network type whose NICs to use (mgmt, net, storage)')
+    .option('--count <n>', 'probe frames per direction', intArg('count', 1, 10000), 5)
+    .option('--pcp <n>', '802.1p priority to send', intArg('pcp', 0, 7), 0)
+    .option('--qinq <inner>', 'send QinQ: VLAN_ID as the 802.1ad S-tag over this 802.1Q C-tag', intArg('inner VLAN', 1, 4094))
+    .option('--wait <ms>', 'wait for late frames after sending (ms)', intArg('wait', 0, 60000), 300)
+    .option('--legacy', 'the original method: VLAN subinterface + address + ping on both hosts (needs 8021q; undone afterwards)')
+    .addHelpText('after', '\nExamples:\n  steth check-vlan-interface compute-1 compute-2 eth1 100\n  steth -f json check-vlan-interface network-1 compute-1 eth1 101 --count 50\n')
+    .action(async (agentA, agentB, iface, vlanId, opts) => {
+      const args: VlanInterfaceArgs = { agentA, agentB, iface, vlan: vlanId, count: opts.count, pcp: opts.pcp, waitMs: opts.wait };
+      if (opts.peerIface !== undefined) args.peerIface = opts.peerIface;
+      if (opts.networkType !== undefined) args.networkType = opts.networkType;
+      if (opts.qinq !== undefined) args.qinqInner = opts.qinq;
+      const run = opts.legacy ? runCheckVlanInterfaceLegacy : runCheckVlanInterface;
+      ctx.out.emit(await run(ctx, args));
+    });
+
+  program
+    .command('check-vlan')
+    .description('Trunk matrix: every VLAN of the set between every ordered pair of nodes, on their NICs of one network type')
+    .requiredOption('--vlans <set>', 'VLAN ids and ranges, e.g. 100-199,300')
+    .option('--nodes <list>', "'all' or a comma-separated list of agents", 'all')
+    .option('--network-type <type>', 'which NICs (mgmt, net, storage)', 'net')
+    .addOption(new Option('--qinq <inner>', 'QinQ: each VLAN of the set as the 802.1ad S-tag over this 802.1Q C-tag').argParser(intArg('inner VLAN', 1, 4094)))
+    .option('--count <n>', 'frames per VLAN per sender', intArg('count', 1, 1000), 2)
+    .option('--fps <n>', 'bound on frames per second per NIC (sent + received)', intArg('fps', 1, 1_000_000), 20000)
+    .option('--wait <ms>', 'wait for late frames after sending (ms)', intArg('wait', 0, 60000), 300)
+    .addHelpText('after', '\nExamples:\n  steth check-vlan --vlans 100-199,300\n  steth -f csv check-vlan --vlans 100-110 --nodes compute-1,compute-2\n')
+    .action(async (opts) => {
+      const args: VlanMatrixArgs = { vlans: opts.vlans, nodes: opts.nodes, networkType: opts.networkType, count: opts.count, fps: opts.fps, waitMs: opts.wait };
+      if (opts.qinq !== undefined) args.qinqInner = opts.qinq;
+      ctx.out.emit(await runCheckVlan(ctx, args));
+    });
+}
+
