@@ -82,7 +82,13 @@ export async function labDown(prefix: string, opts: { baseDir?: string } = {}): 
 export async function labDownAll(opts: { baseDir?: string } = {}): Promise<DownResult[]> {
   const baseDir = opts.baseDir ?? DEFAULT_BASE_DIR;
   const out: DownResult[] = [];
-  for (const p of await listLabs(baseDir)) out.push(await labDown(p, { baseDir }));
+  for (const p of await listLabs(baseDir)) {
+    try {
+      out.push(await labDown(p, { baseDir }));
+    } catch {
+      out.push({ prefix: p, removed: false, netns: 0, pids: 0 }); // unreadable state: left for a human
+    }
+  }
   try {
     const labs = new Set(await listLabs(baseDir));
     for (const f of await readdir(join(baseDir, '.octets'))) {

@@ -12,6 +12,7 @@ import { StethError, invalid } from '../errors.js';
 import { run } from '../host/exec.js';
 import { assertVlanId, parseIPv4, printable } from '../validate.js';
 import { physTranslationFlow } from './flows.js';
+import { quiet } from './ip6.js';
 import { addFlows, ipBatch, pidAlive, pidIsOurs, spawnDaemon, startVswitchd, stopPids, vsctl } from './host.js';
 import { networkOf, nodeOf, portOf } from './spec.js';
 import { readState, saveState } from './state.js';
@@ -254,11 +255,11 @@ async function applyFault(state: LabState, name: FaultName, args: FaultArgs): Pr
       // splice: switch port ↔ relay ↔ veth a/b ↔ the switch (b takes the port's place on the bridge)
       if (link.kind === 'net') {
         const trunks = await switchTrunks(state, link.switchIface);
-        await ipBatch([`link add ${a} type veth peer name ${b}`, `link set ${a} up`, `link set ${b} up`], { netns: sw.netns });
+        await ipBatch(quiet([`link add ${a} type veth peer name ${b}`, `link set ${a} up`, `link set ${b} up`]), { netns: sw.netns });
         await vsctl(sw.rundir, ['--', 'del-port', sw.netBridge, link.switchIface, '--', 'add-port', sw.netBridge, b, '--', 'set', 'Port', b, `trunks=[${trunks.join(',')}]`]);
       } else {
         const br = link.kind === 'mgmt' ? sw.mgmtBridge : sw.storageBridge;
-        await ipBatch([`link add ${a} type veth peer name ${b}`, `link set ${link.switchIface} nomaster`, `link set ${a} up`, `link set ${b} master ${br} up`], { netns: sw.netns });
+        await ipBatch(quiet([`link add ${a} type veth peer name ${b}`, `link set ${link.switchIface} nomaster`, `link set ${a} up`, `link set ${b} master ${br} up`]), { netns: sw.netns });
       }
       await run('ethtool', ['-K', a, 'tx', 'off', 'tso', 'off', 'gso', 'off'], { netns: sw.netns, allowFail: true });
       await run('ethtool', ['-K', link.switchIface, 'tx', 'off', 'tso', 'off', 'gso', 'off'], { netns: sw.netns, allowFail: true });

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { StethError } from '../errors.js';
 import { run } from '../host/exec.js';
 import { renderStethConf } from './conf.js';
+import { quiet } from './ip6.js';
 import { brIntFlows, brPhysFlows, brTunFlows } from './flows.js';
 import { ipBatch, pidAlive, replaceFlows, spawnDaemon, startOvsdb, startVswitchd, vsctl, waitTcp } from './host.js';
 import { planLab, resolveSpec } from './spec.js';
@@ -48,9 +49,14 @@ export async function labUp(partial: Partial<LabSpec> = {}, opts: UpOptions = {}
     log(`lab ${state.prefix}: 10.${octet}.0.0/16, namespaces`);
     await createLinks(state);
     await saveState(state);
-    await disableIpv6(state);
     log('addresses and linux bridges');
     await configureNamespaces(state);
+    await writeFile(state.configPath, renderStethConf(state, spec.agentPort), { mode: 0o600 });
+    // agents need only their mgmt address: they start while OVS comes up
+    const withAgents = spec.agents && existsSync(agentScript());
+    if (spec.agents && !withAgents) log(`agents skipped: ${agentScript()} not built`);
+    const agentsReady = withAgents ? startAgents(state, spec) : Promise.resolve();
+    agentsReady.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     log('Open vSwitch (4 userspace pairs)');
     await Promise.all([startSwitchOvs(state, spec), ...state.nodes.map((n) => startNodeOvs(state, n))]);
     await saveState(state);
@@ -59,12 +65,10 @@ export async function labUp(partial: Partial<LabSpec> = {}, opts: UpOptions = {}
     log('dnsmasq');
     await Promise.all(state.networks.map((net) => startDnsmasq(state, net)));
     await saveState(state);
-    await writeFile(state.configPath, renderStethConf(state, spec.agentPort), { mode: 0o600 });
-    if (spec.agents && existsSync(agentScript())) {
+    if (withAgents) {
       log('agents');
-      await startAgents(state, spec);
-    } else if (spec.agents) {
-      log(`agents skipped: ${agentScript()} not built`);
+      await agentsReady;
+      await saveState(state);
     }
     state.phase = 'up';
     await saveState(state);
@@ -105,15 +109,6 @@ async function createLinks(state: LabState): Promise<void> {
   await ipBatch(lines);
 }
 
-/** No IPv6 in the lab (no router solicitations / MLD in captures); one sysctl per namespace, in parallel. */
-async function disableIpv6(state: LabState): Promise<void> {
-  await Promise.all(
-    state.netnsList.map((ns) =>
-      run('sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], { netns: ns, allowFail: true }),
-    ),
-  );
-}
-
 async function configureNamespaces(state: LabState): Promise<void> {
   const jobs: Promise<unknown>[] = [];
   const sw = state.switch;
@@ -123,8 +118,8 @@ async function configureNamespaces(state: LabState): Promise<void> {
     swLines.push(`link set ${p.mgmt} master ${sw.mgmtBridge} up`, `link set ${p.storage} master ${sw.storageBridge} up`, `link set ${p.net} up`);
   }
   swLines.push(`link set root-m master ${sw.mgmtBridge} up`, `link set ${sw.mgmtBridge} up`, `link set ${sw.storageBridge} up`);
-  jobs.push(ipBatch(swLines, { netns: sw.netns }));
-  jobs.push(ipBatch([`addr add ${state.root.address}/24 dev ${state.root.iface}`, `link set ${state.root.iface} up`]));
+  jobs.push(ipBatch(quiet(swLines), { netns: sw.netns }));
+  jobs.push(ipBatch(quiet([`addr add ${state.root.address}/24 dev ${state.root.iface}`, `link set ${state.root.iface} up`])));
   for (const n of state.nodes) {
     const lines = [
       'link set lo up',
@@ -145,19 +140,21 @@ async function configureNamespaces(state: LabState): Promise<void> {
         lines.push(`link set ${p.devices.tap} mtu ${net.mtu} up`);
       }
     }
-    jobs.push(ipBatch(lines, { netns: n.netns }));
+    jobs.push(ipBatch(quiet(lines), { netns: n.netns }));
   }
   for (const p of state.ports) {
     const net = state.networks.find((x) => x.id === p.networkId)!;
     jobs.push(
       ipBatch(
-        ['link set lo up', `link set ${p.vmIface} address ${p.mac} mtu ${net.mtu}`, `addr add ${p.ip}/24 dev ${p.vmIface}`, `link set ${p.vmIface} up`],
+        quiet(['link set lo up', `link set ${p.vmIface} address ${p.mac} mtu ${net.mtu}`, `addr add ${p.ip}/24 dev ${p.vmIface}`, `link set ${p.vmIface} up`]),
         { netns: p.vmNetns },
-      ).then(() => run('ethtool', ['-K', p.vmIface, 'tx', 'off', 'tso', 'off', 'gso', 'off'], { netns: p.vmNetns, allowFail: true })),
+      ),
     );
   }
   for (const net of state.networks) jobs.push(ipBatch(['link set lo up'], { netns: net.dhcp.netns }));
   await Promise.all(jobs);
+  // TX checksum/TSO/GSO off in every VM (else TCP through userspace OVS fails): one ip process forks them all
+  await ipBatch(state.ports.map((p) => `netns exec ${p.vmNetns} ethtool -K ${p.vmIface} tx off tso off gso off`));
 }
 
 const BR_OPTS = ['datapath_type=netdev', 'protocols=OpenFlow10,OpenFlow13', 'fail_mode=secure'];
@@ -227,7 +224,7 @@ export async function programNode(state: LabState, n: LabNode): Promise<void> {
     replaceFlows(n.rundir, 'br-int', brIntFlows(state, n)),
     replaceFlows(n.rundir, 'br-eth1', brPhysFlows(state, n)),
     replaceFlows(n.rundir, 'br-tun', brTunFlows(state, n)),
-    ipBatch([`addr replace ${n.underlay}/24 dev ${n.underlayIface}`, `link set ${n.underlayIface} up`], { netns: n.netns }),
+    ipBatch(quiet([`addr replace ${n.underlay}/24 dev ${n.underlayIface}`, `link set ${n.underlayIface} up`]), { netns: n.netns }),
   ]);
 }
 
@@ -239,7 +236,7 @@ export async function finishNode(state: LabState, n: LabNode): Promise<void> {
   await Promise.all(
     nets.map((net) =>
       ipBatch(
-        [`link set ${net.dhcp.iface} address ${net.dhcp.mac} mtu ${net.mtu}`, `addr add ${net.dhcp.ip}/24 dev ${net.dhcp.iface}`, `link set ${net.dhcp.iface} up`],
+        quiet([`link set ${net.dhcp.iface} address ${net.dhcp.mac} mtu ${net.mtu}`, `addr add ${net.dhcp.ip}/24 dev ${net.dhcp.iface}`, `link set ${net.dhcp.iface} up`]),
         { netns: net.dhcp.netns },
       ),
     ),

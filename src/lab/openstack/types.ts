@@ -80,5 +80,7 @@ export interface OpenstackUpOptions {
   /** VM ports to create: node names (default one on compute-2 and one on network-1) */
   vms?: string[];
   octet?: number;
+  /** debugging: leave a failed plane in place for its logs (remove it with down) */
+  keepOnFailure?: boolean;
   log?: (line: string) => void;
 }
