@@ -13,6 +13,7 @@ import { register as registerOvs } from '../../probes/ovs/check.js';
 import { register as registerLink } from '../../probes/link/check.js';
 import { register as registerLab } from './commands/lab.js';
 import { register as registerDhcp } from '../../probes/dhcp/check.js';
+import { register as registerDoctor } from '../../probes/doctor/check.js';
 // other areas: add `import { register as registerX } from '...';` here
 
 export const registers: Register[] = [
@@ -22,6 +23,7 @@ export const registers: Register[] = [
   registerOvs,
   registerLab,
   registerDhcp,
+  registerDoctor,
   // one line per command area below, e.g. registerDecode,
   registerHelp,
 ];
