@@ -14,6 +14,10 @@ import { register as registerLink } from '../../probes/link/check.js';
 import { register as registerLab } from './commands/lab.js';
 import { register as registerDhcp } from '../../probes/dhcp/check.js';
 import { register as registerDoctor } from '../../probes/doctor/check.js';
+import { register as registerVlan } from '../../probes/vlan/check.js';
+import { register as registerArp } from '../../probes/arp/check.js';
+import { register as registerPing } from '../../probes/icmp/check.js';
+import { register as registerMtu } from '../../probes/mtu/check.js';
 // other areas: add `import { register as registerX } from '...';` here
 
 export const registers: Register[] = [
@@ -25,6 +29,10 @@ export const registers: Register[] = [
   registerDhcp,
   registerDoctor,
   // one line per command area below, e.g. registerDecode,
+  registerVlan,
+  registerArp,
+  registerPing,
+  registerMtu,
   registerHelp,
 ];
 
