@@ -207,6 +207,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
     bool immediate = flag("immediate", true);
     bool nano = flag("nano", true);
     bool injectOnly = flag("injectOnly", false);
+    bool optimize = flag("optimize", true);
     std::string netnsPath;
     Napi::Value vNs = o.Get("netnsPath");
     if (vNs.IsString()) netnsPath = vNs.As<Napi::String>();
@@ -322,7 +323,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
       }
       if (hasFilter) {
         std::string err;
-        if (!ApplyFilter(p, filter, &err)) {
+        if (!ApplyFilter(p, filter, optimize, &err)) {
           pcap_close(p);
           Throw(env, err, "EFILTER");
           return env.Undefined();
@@ -351,9 +352,9 @@ class Handle : public Napi::ObjectWrap<Handle> {
     return out;
   }
 
-  static bool ApplyFilter(pcap_t* p, const std::string& text, std::string* err) {
+  static bool ApplyFilter(pcap_t* p, const std::string& text, bool optimize, std::string* err) {
     struct bpf_program prog;
-    if (pcap_compile(p, &prog, text.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    if (pcap_compile(p, &prog, text.c_str(), optimize ? 1 : 0, PCAP_NETMASK_UNKNOWN) != 0) {
       *err = std::string("bad filter: ") + pcap_geterr(p);
       return false;
     }
@@ -370,11 +371,12 @@ class Handle : public Napi::ObjectWrap<Handle> {
     Napi::Env env = info.Env();
     if (!CheckOpen(env)) return env.Undefined();
     if (info.Length() < 1 || !info[0].IsString()) {
-      Throw(env, "setFilter(text) needs a string", "EINVAL");
+      Throw(env, "setFilter(text, optimize) needs a string", "EINVAL");
       return env.Undefined();
     }
+    bool optimize = info.Length() < 2 || info[1].ToBoolean().Value();
     std::string err;
-    if (!ApplyFilter(p_, info[0].As<Napi::String>(), &err)) Throw(env, err, "EFILTER");
+    if (!ApplyFilter(p_, info[0].As<Napi::String>(), optimize, &err)) Throw(env, err, "EFILTER");
     return env.Undefined();
   }
 

@@ -230,7 +230,8 @@ export class Capture implements AsyncIterable<CapturedFrame> {
   /** Replace the BPF filter (throws EFILTER and keeps the old one on a bad filter). */
   setFilter(filter: string | FilterCond): void {
     if (this.#closed) throw new PcapError('capture is closed', 'ECLOSED');
-    this.#handle.setFilter(typeof filter === 'string' ? filter : buildFilter(filter));
+    const text = typeof filter === 'string' ? filter : buildFilter(filter);
+    this.#handle.setFilter(text);
   }
 
   stats(): CaptureStats {

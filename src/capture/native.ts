@@ -22,6 +22,8 @@ export interface NativeOpenOptions {
   direction?: NativeDirection;
   /** BPF text; compiled after activate with PCAP_NETMASK_UNKNOWN */
   filter?: string;
+  /** run libpcap's optimizer on the filter (default true) */
+  optimize?: boolean;
   /** inject-only handle: minimal ring, a kernel filter that accepts nothing */
   injectOnly?: boolean;
 }
@@ -55,7 +57,7 @@ export interface NativeHandle {
   /** pcap_create → set options → activate (inside netnsPath) → nonblock → filter. Throws PcapError. */
   open(opts: NativeOpenOptions): NativeOpenResult;
   /** replace the BPF filter; throws PcapError EFILTER and keeps the old one */
-  setFilter(filter: string): void;
+  setFilter(filter: string, optimize?: boolean): void;
   /** start uv_poll on the selectable fd; batches arrive on the loop thread */
   start(onBatch: NativeBatchCallback, onError: NativeErrorCallback): void;
   /** send one frame (padded to 60 bytes when pad); returns bytes written */

@@ -181,9 +181,13 @@ export interface VethPairOptions {
 }
 
 async function readMac(netns: string, iface: string): Promise<string> {
-  const r = await run('ip', ['-json', 'link', 'show', 'dev', iface], { netns });
-  const j = JSON.parse(r.stdout) as Array<{ address: string }>;
-  return j[0]!.address;
+  // `ip -o link show` (not -json): one line, "link/ether MAC" in it
+  for (let attempt = 0; ; attempt++) {
+    const r = await run('ip', ['-o', 'link', 'show', 'dev', iface], { netns });
+    const m = /link\/ether ([0-9a-f:]{17})/.exec(r.stdout);
+    if (m) return m[1]!;
+    if (attempt >= 3) throw new Error(`no MAC for ${iface} in ${netns}: ${r.stdout.slice(0, 200)}`);
+  }
 }
 
 /** Two namespaces joined by a veth: a.iface in a.netns <-> b.iface in b.netns. */
