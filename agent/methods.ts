@@ -15,6 +15,7 @@ import { methods as arpMethods } from '../probes/arp/node.js';
 import { methods as icmpMethods } from '../probes/icmp/node.js';
 import { methods as mtuMethods } from '../probes/mtu/node.js';
 import { methods as dhcpMethods } from '../probes/dhcp/node.js';
+import { methods as iperfMethods } from '../probes/iperf/node.js';
 // probes of other areas: add `import { methods as xMethods } from '../probes/x/node.js';` here
 
 export const methods: MethodImpl[] = [
@@ -30,4 +31,5 @@ export const methods: MethodImpl[] = [
   ...icmpMethods,
   ...mtuMethods,
   ...dhcpMethods,
+  ...iperfMethods,
 ];

@@ -114,6 +114,8 @@ export const serverStop = declare(
     /** the server's own view of the test, when it printed one */
     result: iperfResult.nullable(),
     error: z.string().nullable(),
+    /** iperf2 only: the server's CSV (the CLI merges it with the client's) */
+    raw: z.string().optional(),
   }),
   'stop an iperf server started by iperf.serverStart and return its own report',
   15_000,
@@ -147,7 +149,7 @@ export type ClientParams = z.infer<typeof clientParams>;
 export const client = declare(
   'iperf.client',
   clientParams,
-  iperfResult.extend({ argv: z.array(z.string()), elapsedMs: z.number() }),
+  iperfResult.extend({ argv: z.array(z.string()), elapsedMs: z.number(), raw: z.string().optional() }),
   'run an iperf3 client (-J) against a server and return the parsed summary',
   60_000,
 );
