@@ -132,6 +132,7 @@ export const dhcpExchange = declare(
     ack: offerSummary.optional(),
     nak: z.object({ tsNs: z.string(), message: z.string().optional() }).optional(),
     released: z.boolean(),
+    attempts: z.number().int().optional(),
     error: z.string().optional(),
   }),
   'send a DHCPDISCOVER as the port and collect OFFERs (full: REQUEST/ACK then RELEASE)',

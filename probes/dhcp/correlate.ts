@@ -210,7 +210,6 @@ export function correlate(input: CorrelateInput): DhcpVerdict {
     else if (!h.obs) notes.push('not observed');
     if (h.point.expectTag !== undefined && h.discover.length > 0 && !h.discover.some((f) => f.vlanTags[0] === h.point.expectTag)) notes.push(`expected VLAN ${h.point.expectTag}`);
     if (h.point.expectOuterDst && h.discover.length > 0 && !h.discover.some((f) => f.encap?.outerDst === h.point.expectOuterDst)) notes.push(`expected tunnel to ${h.point.expectOuterDst}`);
-    if (!h.point.expectDiscover && notes.length === 0) notes.push('DISCOVER is sent past this hop');
     return {
       node: h.point.node,
       device: h.point.netns ? `${h.point.netns}:${h.point.iface}` : h.point.iface,
@@ -267,17 +266,18 @@ export function correlate(input: CorrelateInput): DhcpVerdict {
         return fail(summary, { node: p.node, device: p.iface, role: p.role }, [...rel.map((x) => x.text), `VLAN translation (local VLAN ${port.ovs?.tag ?? '?'} → ${p.expectTag}) on ${p.node}`]);
       }
     }
-    if (p.encap === 'vxlan' && h.discover.some((f) => f.encap)) {
-      const enc = h.discover.find((f) => f.encap)!.encap!;
-      if (p.expectVni !== undefined && enc.vni !== p.expectVni) {
-        return fail(`DISCOVER left ${p.node} ${p.iface} in VNI ${enc.vni}, network segmentation id is ${p.expectVni}: check br-tun flows on ${p.node}`, { node: p.node, device: p.iface, role: p.role }, between(facts, hopOrder(p.role), hopOrder(p.role)).map((x) => x.text));
+    const encs = h.discover.filter((f) => f.encap).map((f) => f.encap!);
+    if (p.encap === 'vxlan' && encs.length > 0) {
+      if (p.expectVni !== undefined && !encs.some((e) => e.vni === p.expectVni)) {
+        return fail(`DISCOVER left ${p.node} ${p.iface} in VNI ${encs[0]!.vni}, network segmentation id is ${p.expectVni}: check br-tun flows on ${p.node}`, { node: p.node, device: p.iface, role: p.role }, between(facts, hopOrder(p.role), hopOrder(p.role)).map((x) => x.text));
       }
-      if (p.role === 'compute-uplink' && p.expectOuterDst && enc.outerDst !== p.expectOuterDst) {
+      if (p.role === 'compute-uplink' && p.expectOuterDst && !encs.some((e) => e.outerDst === p.expectOuterDst)) {
         const server = port.servers.find((s) => s.underlay?.localIp === p.expectOuterDst)?.node ?? 'the DHCP node';
+        const dsts = [...new Set(encs.map((e) => e.outerDst))].join(', ');
         return fail(
-          `DISCOVER left ${p.node} ${p.iface} in a VXLAN tunnel to ${enc.outerDst}, ${server}'s underlay address is ${p.expectOuterDst}: check remote_ip of the vxlan port on br-tun`,
+          `DISCOVER left ${p.node} ${p.iface} in a VXLAN tunnel to ${dsts}, ${server}'s underlay address is ${p.expectOuterDst}: check remote_ip of the vxlan port on br-tun`,
           { node: p.node, device: p.iface, role: p.role },
-          between(facts, hopOrder(p.role), hopOrder(p.role)).map((x) => x.text),
+          [...between(facts, hopOrder(p.role), hopOrder(p.role)).map((x) => x.text), `the vxlan port towards ${server} on ${p.node} has a wrong options:remote_ip`],
         );
       }
     }

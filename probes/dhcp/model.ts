@@ -191,6 +191,8 @@ export interface ExchangeResult {
   ack?: (OfferSummary & { tsNs: string }) | undefined;
   nak?: { tsNs: string; message?: string } | undefined;
   released: boolean;
+  /** DISCOVERs sent (retransmitted with back-off until an OFFER or the deadline) */
+  attempts?: number;
   /** the agent could not send (error text) */
   error?: string;
 }

@@ -11,9 +11,9 @@ import { dirname, join } from 'node:path';
 import { implement, type AgentContext, type MethodImpl } from '../../src/rpc/method.js';
 import { run } from '../../src/host/exec.js';
 import { ovsSnapshot, ovsVsctl, type OvsSnapshot } from '../../src/host/ovs.js';
-import { ifaceReport, type IfaceReport } from '../../src/host/iface.js';
+import { runJson } from '../../src/host/exec.js';
 import { StethError } from '../../src/errors.js';
-import { assertBridgeName, assertIfName, assertUuid, parseIPv4, parseMac } from '../../src/validate.js';
+import { assertBridgeName, assertIfName, assertNetnsName, assertUuid, parseIPv4, parseMac } from '../../src/validate.js';
 import { openCapture, inject, type Capture, type CapturedFrame } from '../../src/capture/index.js';
 import { arpRequest, decodeFrame, dhcpDiscover, dhcpGet, dhcpMessageType, dhcpRelease, dhcpRequest, encodeFrame } from '../../src/packet/index.js';
 import type { ArpRepr, DhcpRepr } from '../../src/packet/index.js';
@@ -72,7 +72,53 @@ async function vxlanPorts(ovsdb: string | undefined, signal?: AbortSignal): Prom
   });
 }
 
-function fact(links: Map<string, IfaceReport>, name: string): DeviceFact {
+/** The link facts the check needs, from one `ip -json -details addr show` (no sysfs, no stats). */
+interface Link {
+  name: string;
+  state: string;
+  adminUp: boolean;
+  mtu: number;
+  mac: string | null;
+  kind: string | null;
+  master: string | null;
+  /** veth peer / lower device name when in this namespace */
+  link: string | null;
+  addresses: { family: string; address: string; prefix: number }[];
+}
+
+interface IpJson {
+  ifindex: number;
+  ifname: string;
+  flags?: string[];
+  mtu?: number;
+  operstate?: string;
+  address?: string;
+  link_type?: string;
+  master?: string;
+  link?: string | null;
+  link_index?: number;
+  linkinfo?: { info_kind?: string };
+  addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+}
+
+export async function ipLinks(netns?: string, signal?: AbortSignal): Promise<Link[]> {
+  const args = netns === undefined ? [] : ['-n', assertNetnsName(netns)];
+  const raw = await runJson<IpJson[]>('ip', [...args, '-json', '-details', 'addr', 'show'], { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
+  const byIndex = new Map(raw.map((l) => [l.ifindex, l.ifname]));
+  return raw.map((l) => ({
+    name: l.ifname,
+    state: l.operstate ?? 'UNKNOWN',
+    adminUp: (l.flags ?? []).includes('UP'),
+    mtu: l.mtu ?? 0,
+    mac: l.address && l.link_type !== 'none' ? l.address : null,
+    kind: l.linkinfo?.info_kind ?? null,
+    master: l.master ?? null,
+    link: l.link ?? (l.link_index !== undefined ? (byIndex.get(l.link_index) ?? null) : null),
+    addresses: (l.addr_info ?? []).filter((a) => typeof a.local === 'string').map((a) => ({ family: a.family ?? '', address: a.local!, prefix: a.prefixlen ?? 0 })),
+  }));
+}
+
+function fact(links: Map<string, Link>, name: string): DeviceFact {
   const l = links.get(name);
   if (!l) return { name, exists: false };
   const f: DeviceFact = { name, exists: true, state: l.state, adminUp: l.adminUp, mtu: l.mtu };
@@ -85,26 +131,32 @@ function fact(links: Map<string, IfaceReport>, name: string): DeviceFact {
 
 interface NodeView {
   snap: OvsSnapshot | null;
-  links: Map<string, IfaceReport>;
+  links: Map<string, Link>;
   rundir: string;
   vswitchd: boolean;
   vxlan: VxlanPort[];
   warnings: string[];
+  flows?: Promise<Array<{ bridge: string; lines: string[] }>>;
 }
 
 async function nodeView(ctx: AgentContext): Promise<NodeView> {
   const warnings: string[] = [];
   const rundir = rundirOf(ctx.ovsdb);
-  const [snap, links, vswitchd, vxlan] = await Promise.all([
+  const [snap, links, vswitchd] = await Promise.all([
     ovsSnapshot(ctx.ovsdb, { signal: ctx.signal }).catch((e: unknown) => {
       warnings.push(`OVSDB: ${(e as Error).message}`);
       return null;
     }),
-    ifaceReport(undefined, { signal: ctx.signal }),
+    ipLinks(undefined, ctx.signal),
     vswitchdRunning(rundir),
-    vxlanPorts(ctx.ovsdb, ctx.signal).catch(() => [] as VxlanPort[]),
   ]);
-  return { snap, links: new Map(links.map((l) => [l.name, l])), rundir, vswitchd, vxlan, warnings };
+  return { snap, links: new Map(links.map((l) => [l.name, l])), rundir, vswitchd, vxlan: [], warnings };
+}
+
+/** VXLAN ports (remote/local ip) only when there are any: one more ovs-vsctl call. */
+async function withVxlan(v: NodeView, ctx: AgentContext): Promise<void> {
+  if (!v.snap || !v.snap.ports.some((p) => p.type === 'vxlan')) return;
+  v.vxlan = await vxlanPorts(ctx.ovsdb, ctx.signal).catch(() => [] as VxlanPort[]);
 }
 
 /** The NIC carrying tenant traffic: given, or the system port of a bridge patched to the integration bridge / holding the underlay. */
@@ -131,8 +183,9 @@ function uplinkOf(v: NodeView, intBridge: string | undefined, given: string | un
 
 async function segmentationOf(v: NodeView, intBridge: string, localVlan: number | null, signal?: AbortSignal): Promise<PortNodeFacts['segmentation']> {
   if (localVlan === null || !v.snap || !v.vswitchd) return undefined;
-  const others = v.snap.bridges.map((b) => b.name).filter((b) => b !== intBridge);
-  const dumps = await Promise.all(others.map(async (bridge) => ({ bridge, lines: (await dumpFlows(v.rundir, bridge, signal)) ?? [] })));
+  const snap = v.snap;
+  v.flows ??= Promise.all(snap.bridges.map(async (b) => ({ bridge: b.name, lines: (await dumpFlows(v.rundir, b.name, signal)) ?? [] })));
+  const dumps = (await v.flows).filter((d) => d.bridge !== intBridge);
   return segmentationFromFlows(dumps, localVlan);
 }
 
@@ -175,8 +228,8 @@ export async function portInfo(ctx: AgentContext, portId: string, uplink?: strin
     } else {
       facts.devices.tap = fact(v.links, port.name);
     }
-    facts.segmentation = await segmentationOf(v, port.bridge, port.tag, ctx.signal);
-    if (!facts.segmentation) delete facts.segmentation;
+    const [seg] = await Promise.all([segmentationOf(v, port.bridge, port.tag, ctx.signal), withVxlan(v, ctx)]);
+    if (seg) facts.segmentation = seg;
   } else {
     // no OVS interface carries the iface-id: look for the devices os-vif would have named
     const suffix = id.slice(0, 11);
@@ -188,6 +241,7 @@ export async function portInfo(ctx: AgentContext, portId: string, uplink?: strin
       }
     }
     if (found) for (const role of ['tap', 'qbr', 'qvb', 'qvo'] as const) facts.devices[role] ??= fact(v.links, `${role}${suffix}`);
+    if (found) await withVxlan(v, ctx);
   }
   if (found) {
     const up = uplinkOf(v, port?.bridge ?? 'br-int', uplink);
@@ -239,16 +293,14 @@ export async function servers(ctx: AgentContext, opts: { mac?: string; networkId
   const v = await nodeView(ctx);
   if (!v.snap) return [];
   const snap = v.snap;
-  const procs = await dnsmasqProcs();
+  // DHCP ports are OVS internal ports moved out of this namespace: without one, nothing here serves DHCP
+  const moved = new Set(snap.ports.filter((p) => p.type === 'internal' && p.name !== p.bridge && !v.links.has(p.name)).map((p) => p.name));
+  if (moved.size === 0) return [];
+  const [procs] = await Promise.all([dnsmasqProcs(), withVxlan(v, ctx)]);
   const out: DhcpServerFacts[] = [];
-  for (const netns of names) {
-    let links: IfaceReport[];
-    try {
-      links = await ifaceReport(undefined, { netns, signal: ctx.signal });
-    } catch {
-      continue;
-    }
-    const ours = links.filter((l) => l.name !== 'lo' && snap.ports.some((p) => p.name === l.name));
+  const nsLinks = await Promise.all(names.map(async (netns) => ({ netns, links: await ipLinks(netns, ctx.signal).catch(() => [] as Link[]) })));
+  for (const { netns, links } of nsLinks) {
+    const ours = links.filter((l) => moved.has(l.name));
     if (ours.length === 0) continue; // a qdhcp namespace of another node (or not OVS-plugged)
     const dev = ours[0]!;
     const ovsPort = snap.ports.find((p) => p.name === dev.name)!;
@@ -382,14 +434,25 @@ export async function exchange(ctx: AgentContext, p: ExchangeParams): Promise<Ex
   }
   try {
     const discover = encodeFrame(dhcpDiscover({ mac, xid: p.xid }));
-    result.sentTsNs = String(nowNs());
-    try {
-      await send(ctx, p, discover);
-    } catch (e) {
-      result.error = (e as Error).message;
-      return result;
+    // retransmit like a DHCP client (RFC 2131 §4.1 backs off; we start at 400 ms): a first
+    // frame can be lost while a userspace VXLAN tunnel resolves its next hop
+    const deadline = Date.now() + waitMs;
+    let offer: Reply | undefined;
+    let backoff = 400;
+    result.attempts = 0;
+    while (!offer && Date.now() < deadline && !ctx.signal.aborted) {
+      const sent = nowNs();
+      try {
+        await send(ctx, p, discover);
+      } catch (e) {
+        result.error = (e as Error).message;
+        return result;
+      }
+      if (result.attempts === 0) result.sentTsNs = String(sent);
+      result.attempts++;
+      offer = await waitReply(cap, p.xid, [2], Math.min(deadline, Date.now() + backoff), ctx.signal);
+      backoff *= 2;
     }
-    const offer = await waitReply(cap, p.xid, [2], Date.now() + waitMs, ctx.signal);
     if (!offer) return result;
     result.offers.push({ tsNs: offer.tsNs, ...offer.summary });
     // other servers answering within a few ms (multiple DHCP agents) are picked up without waiting
@@ -468,7 +531,22 @@ export async function arpFromQdhcp(ctx: AgentContext, opts: { networkId: string;
       clearTimeout(t);
       for (const f of batch) replyMac = record(caps[0]!.device, f) ?? replyMac;
     }
-    for (const c of caps.slice(1)) if (c.cap) for (const f of c.cap.take()) record(c.device, f);
+    // the other devices saw both frames before the reply reached the DHCP port; their
+    // batches may still be on the way to JS: read each until it has both, or a short grace
+    const grace = Date.now() + (replyMac ? 200 : 0);
+    await Promise.all(
+      caps.slice(1).map(async (c) => {
+        if (!c.cap) return;
+        for (const f of c.cap.take()) record(c.device, f);
+        while ((seen.get(c.device)?.length ?? 0) < 2 && Date.now() < grace) {
+          const ac = new AbortController();
+          const t = setTimeout(() => ac.abort(), Math.max(1, grace - Date.now()));
+          const batch = await c.cap.nextBatch({ signal: ac.signal });
+          clearTimeout(t);
+          for (const f of batch) record(c.device, f);
+        }
+      }),
+    );
     const out = {
       netns,
       iface: srv.iface,
@@ -509,14 +587,31 @@ async function compatComp(ctx: AgentContext, p: { port_id: string; port_mac: str
         : { mode: 'packet-out', iface: facts.ovs?.name ?? '', bridge: facts.ovs?.bridge ?? 'br-int', ofport: facts.ovs?.ofport ?? 0, mac, xid, waitMs: 2000 };
     const r = await exchange(ctx, params);
     if (r.error) return envelope(1, r.error);
-    await new Promise((res) => setTimeout(res, 20)); // let the last copies reach the other handles
+    // every device on the path saw the OFFER by now, but its batch may still be on the way to JS:
+    // read each until its OFFER is in, or a short grace (a device the OFFER never reaches)
+    const grace = Date.now() + (r.offers.length ? 200 : 0);
     const data: Record<string, string[]> = {};
-    for (const c of caps) {
-      data[c.key] = (c.cap?.take() ?? []).flatMap((f) => {
-        const d = decodeFrame(f.bytes).layers.find((l): l is DhcpRepr => l.layer === 'dhcp');
-        return d ? [dhcpTypeName(dhcpMessageType(d) ?? 0)] : [];
-      });
-    }
+    await Promise.all(
+      caps.map(async (c) => {
+        const types: string[] = [];
+        const add = (fs: CapturedFrame[]): void => {
+          for (const f of fs) {
+            const d = decodeFrame(f.bytes).layers.find((l): l is DhcpRepr => l.layer === 'dhcp');
+            if (d) types.push(dhcpTypeName(dhcpMessageType(d) ?? 0));
+          }
+        };
+        if (c.cap) {
+          add(c.cap.take());
+          while (!types.includes('DHCPOFFER') && Date.now() < grace) {
+            const ac = new AbortController();
+            const t = setTimeout(() => ac.abort(), Math.max(1, grace - Date.now()));
+            add(await c.cap.nextBatch({ signal: ac.signal }));
+            clearTimeout(t);
+          }
+        }
+        data[c.key] = types;
+      }),
+    );
     return envelope(0, '', data);
   } finally {
     for (const c of caps) c.cap?.close();
