@@ -338,7 +338,7 @@ export async function runCheckVlan(deps: ProbeDeps, args: VlanMatrixArgs): Promi
   if (live.length < 2) {
     throw new StethError('EAGENT', `fewer than two nodes can take part: ${skipped.map((s) => s.problem).join('; ')}`);
   }
-  const plan = planMatrix({ nodes: live.map((l) => l.name), vlans, count, fpsPerNic: args.fps ?? 20_000, ...(args.qinqInner !== undefined ? { qinqInner: args.qinqInner } : {}), pcp: args.pcp ?? 0 });
+  const plan = planMatrix({ nodes: live.map((l) => l.name), vlans, count, fpsPerNic: args.fps ?? 6000, ...(args.qinqInner !== undefined ? { qinqInner: args.qinqInner } : {}), pcp: args.pcp ?? 0 });
   const senders = live.map((l) => ({ node: l.name, nic: l.nic, probeId: newProbeId() }));
   const expectedPerReceiver = (live.length - 1) * vlans.length * count;
   const points: CapturePoint[] = live.map((l) => ({
@@ -481,7 +481,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--network-type <type>', 'which NICs (mgmt, net, storage)', 'net')
     .addOption(new Option('--qinq <inner>', 'QinQ: each VLAN of the set as the 802.1ad S-tag over this 802.1Q C-tag').argParser(intArg('inner VLAN', 1, 4094)))
     .option('--count <n>', 'frames per VLAN per sender', intArg('count', 1, 1000), 2)
-    .option('--fps <n>', 'bound on frames per second per NIC (sent + received)', intArg('fps', 1, 1_000_000), 20000)
+    .option('--fps <n>', 'bound on frames per second per NIC (sent + received)', intArg('fps', 1, 1_000_000), 6000)
     .option('--wait <ms>', 'wait for late frames after sending (ms)', intArg('wait', 0, 60000), 300)
     .addHelpText('after', '\nExamples:\n  steth check-vlan --vlans 100-199,300\n  steth -f csv check-vlan --vlans 100-110 --nodes compute-1,compute-2\n')
     .action(async (opts) => {
