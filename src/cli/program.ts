@@ -18,6 +18,7 @@ import { register as registerVlan } from '../../probes/vlan/check.js';
 import { register as registerArp } from '../../probes/arp/check.js';
 import { register as registerPing } from '../../probes/icmp/check.js';
 import { register as registerMtu } from '../../probes/mtu/check.js';
+import { register as registerIperf } from '../../probes/iperf/check.js';
 // other areas: add `import { register as registerX } from '...';` here
 
 export const registers: Register[] = [
@@ -33,6 +34,7 @@ export const registers: Register[] = [
   registerArp,
   registerPing,
   registerMtu,
+  registerIperf,
   registerHelp,
 ];
 
