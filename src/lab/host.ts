@@ -6,9 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StethError } from '../errors.js';
 import { run, type RunResult } from '../host/exec.js';
@@ -61,12 +61,29 @@ export async function dumpFlows(rundir: string, bridge: string): Promise<string[
   return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('OFPST_FLOW') && !l.startsWith('OFPST'));
 }
 
+/** An empty OVS database for the installed schema, created once per base dir and copied per node. */
+async function emptyDb(baseDir: string): Promise<string> {
+  const st = await stat(OVS_SCHEMA);
+  const cacheDir = join(baseDir, '.cache');
+  const file = join(cacheDir, `vswitch-${st.size}-${Math.floor(st.mtimeMs)}.db`);
+  try {
+    await stat(file);
+    return file;
+  } catch {
+    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await run('ovsdb-tool', ['create', tmp, OVS_SCHEMA]);
+    await rename(tmp, file);
+    return file;
+  }
+}
+
 /** Create the database and start ovsdb-server (detached) inside netns; returns its pid. */
 export async function startOvsdb(netns: string, rundir: string): Promise<number> {
   await mkdir(rundir, { recursive: true });
   const db = join(rundir, 'conf.db');
   await rm(db, { force: true });
-  await run('ovsdb-tool', ['create', db, OVS_SCHEMA]);
+  await copyFile(await emptyDb(dirname(dirname(rundir))), db);
   await run(
     'ovsdb-server',
     [db, `--remote=punix:${join(rundir, 'db.sock')}`, `--unixctl=${join(rundir, 'ovsdb-server.ctl')}`, `--pidfile=${join(rundir, 'ovsdb-server.pid')}`,

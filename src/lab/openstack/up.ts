@@ -185,10 +185,10 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
   // ── in parallel: mariadb, rabbit, keystone db, OVS pairs ──
   const mysqlSock = d('mysql', 'mysqld.sock');
   const mysql = (async () => {
-    await run('mariadb-install-db', ['--no-defaults', `--datadir=${d('mysql', 'data')}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db'], { netns: ctl, timeoutMs: 120_000, env: PY_ENV });
+    await run('mariadb-install-db', ['--no-defaults', `--datadir=${d('mysql', 'data')}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db'], { netns: ctl, timeoutMs: 300_000, env: PY_ENV });
     const pid = service(s, 'mariadb', ctl, '/usr/sbin/mariadbd', ['--no-defaults', `--datadir=${d('mysql', 'data')}`, `--socket=${mysqlSock}`, `--pid-file=${d('mysql', 'mysqld.pid')}`,
       '--skip-networking', '--user=root', `--log-error=${d('logs', 'mariadb.log')}`, '--innodb-buffer-pool-size=64M', '--max-connections=100', '--performance-schema=OFF']);
-    await waitFor('mariadb accepting on its socket', () => unixGreets(mysqlSock), { timeoutMs: 60_000, alive: () => alive(pid), hint: `see ${d('logs', 'mariadb.log')}` });
+    await waitFor('mariadb accepting on its socket', () => unixGreets(mysqlSock), { timeoutMs: 300_000, alive: () => alive(pid), hint: `see ${d('logs', 'mariadb.log')}` });
     await run('mariadb', ['--no-defaults', `--socket=${mysqlSock}`, '-u', 'root', '-e', 'CREATE DATABASE neutron CHARACTER SET utf8mb4'], { netns: ctl });
     c.stage.mark('mariadb');
   })();
@@ -205,7 +205,7 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
     await saveState(s);
     const pid = service(s, 'rabbitmq', ctl, '/usr/lib/rabbitmq/bin/rabbitmq-server', [], rabbitCtlEnv);
     await saveState(s);
-    await waitFor('rabbitmq answering AMQP', () => amqpGreets(mgmt1, RABBIT_PORT), { timeoutMs: 90_000, stepMs: 300, alive: () => alive(pid), hint: `see ${d('rabbit', 'log')}` });
+    await waitFor('rabbitmq answering AMQP', () => amqpGreets(mgmt1, RABBIT_PORT), { timeoutMs: 300_000, stepMs: 300, alive: () => alive(pid), hint: `see ${d('rabbit', 'log')}` });
     c.stage.mark('rabbitmq');
   })();
 
@@ -215,7 +215,7 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
     await writeFile(kconf, keystoneConf({ dir: d('keystone'), db: kdb, fernetKeys: d('keystone', 'fernet-keys'), credentialKeys: d('keystone', 'credential-keys'), log: d('logs', 'keystone.log') }), { mode: 0o600 });
     // WAL before db_sync: uwsgi workers and keystone-manage otherwise lock each other out
     await run('/usr/bin/python3', ['-c', 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL").fetchall()', kdb], { env: PY_ENV });
-    const km = (args: string[]): Promise<unknown> => run('keystone-manage', ['--config-file', kconf, ...args], { netns: ctl, env: PY_ENV, timeoutMs: 180_000 });
+    const km = (args: string[]): Promise<unknown> => run('keystone-manage', ['--config-file', kconf, ...args], { netns: ctl, env: PY_ENV, timeoutMs: 300_000 });
     await km(['db_sync']);
     await Promise.all([
       km(['fernet_setup', '--keystone-user', 'root', '--keystone-group', 'root']),
@@ -229,7 +229,7 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
     await writeFile(uw, keystoneUwsgiIni({ conf: kconf, pidfile: d('keystone', 'uwsgi.pid'), log: d('logs', 'keystone-uwsgi.log'), chdir: d('keystone') }));
     const pid = service(s, 'keystone', ctl, '/usr/bin/uwsgi', ['--ini', uw], { ...PY_ENV, OS_KEYSTONE_CONFIG_FILES: kconf });
     await saveState(s);
-    await waitFor('keystone answering on :5000', () => httpOk(`http://${mgmt1}:${KEYSTONE_PORT}/v3`), { timeoutMs: 90_000, stepMs: 300, alive: () => alive(pid), hint: `see ${d('logs', 'keystone-uwsgi.log')}` });
+    await waitFor('keystone answering on :5000', () => httpOk(`http://${mgmt1}:${KEYSTONE_PORT}/v3`), { timeoutMs: 300_000, stepMs: 300, alive: () => alive(pid), hint: `see ${d('logs', 'keystone-uwsgi.log')}` });
     c.stage.mark('keystone');
   })();
 
@@ -265,12 +265,12 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
   c.stage.mark('neutron-db');
   const nsPid = service(s, 'neutron-server', ctl, '/usr/bin/neutron-server', ['--config-file', nconf, '--config-file', ml2], PY_ENV);
   await saveState(s);
-  await waitFor('neutron-server answering on :9696', () => httpOk(`${s.neutronUrl}/`), { timeoutMs: 120_000, stepMs: 300, alive: () => alive(nsPid), hint: `see ${d('logs', 'neutron-server.log')}` });
+  await waitFor('neutron-server answering on :9696', () => httpOk(`${s.neutronUrl}/`), { timeoutMs: 300_000, stepMs: 300, alive: () => alive(nsPid), hint: `see ${d('logs', 'neutron-server.log')}` });
   await waitFor('neutron-server consuming q-plugin and q-reports-plugin', async () => {
     const r = await run('rabbitmqctl', ['-q', 'list_queues', 'name', 'consumers'], { netns: ctl, env: rabbitCtlEnv, timeoutMs: 30_000, allowFail: true });
     const consumers = new Map(r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2).map((p) => [p[0]!, Number(p[1])]));
     return (consumers.get('q-plugin') ?? 0) > 0 && (consumers.get('q-reports-plugin') ?? 0) > 0 ? true : undefined;
-  }, { timeoutMs: 120_000, stepMs: 500, alive: () => alive(nsPid), hint: `see ${d('logs', 'neutron-server.log')}` });
+  }, { timeoutMs: 300_000, stepMs: 500, alive: () => alive(nsPid), hint: `see ${d('logs', 'neutron-server.log')}` });
   c.stage.mark('neutron-server');
 
   // ── agents ──
@@ -297,7 +297,7 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
     const agents = await neutron.listAgents();
     const up = (type: string, host: string): Agent | undefined => agents.find((a) => a.agent_type === type && a.host === host && a.alive);
     return up('Open vSwitch agent', n1.host) && up('Open vSwitch agent', n2.host) && up('DHCP agent', n1.host) ? true : undefined;
-  }, { timeoutMs: 180_000, stepMs: 500, hint: `see ${d('logs')}/*-agent-*.log` });
+  }, { timeoutMs: 300_000, stepMs: 500, hint: `see ${d('logs')}/*-agent-*.log` });
   c.stage.mark('agents');
 
   // ── network, subnet, ports (through the Neutron API) ──
@@ -346,7 +346,7 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
     const vmsActive = ports.every((lp) => all.find((p) => p.id === lp.id)?.status === 'ACTIVE');
     const dhcp = all.find((p) => p.device_owner === 'network:dhcp' && p.status === 'ACTIVE');
     return vmsActive && dhcp ? dhcp : undefined;
-  }, { timeoutMs: 120_000, stepMs: 500, hint: `see ${d('logs')}/ovs-agent-*.log and dhcp-agent-network-1.log` }).then(async (dhcp) => {
+  }, { timeoutMs: 300_000, stepMs: 500, hint: `see ${d('logs')}/ovs-agent-*.log and dhcp-agent-network-1.log` }).then(async (dhcp) => {
     labNet.dhcp.portId = dhcp.id;
     labNet.dhcp.mac = dhcp.mac_address.toLowerCase();
     labNet.dhcp.ip = dhcp.fixed_ips[0]?.ip_address ?? '';
@@ -356,7 +356,7 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
   labNet.dhcp.pid = await waitFor('dnsmasq of the network running', async () => {
     const n = Number((await readFile(pidFile, 'utf8')).trim());
     return Number.isInteger(n) && n > 1 && alive(n) ? n : undefined;
-  }, { timeoutMs: 60_000, stepMs: 250 });
+  }, { timeoutMs: 300_000, stepMs: 250 });
   for (const n of s.nodes) {
     const tags = await localTags(n, [...ports.filter((p) => p.node === n.name).map((p) => p.id), ...(n === n1 ? [labNet.dhcp.portId] : [])]);
     const t = Object.values(tags)[0];
