@@ -170,7 +170,9 @@ export function encodeFrame(layers: readonly Layer[], opts: EncodeOptions = {}):
     tail[i] = c.trailerLength ? c.trailerLength(e) : 0;
     total += head[i]! + tail[i]!;
   }
-  const frameLen = o.pad && eff[0]!.layer === 'ethernet' && total < MIN_FRAME ? MIN_FRAME : total;
+  // pad only when the caller did not say what the padding is (a decoded frame carries its own)
+  const first = eff[0]!;
+  const frameLen = o.pad && first.layer === 'ethernet' && first.padding === undefined && total < MIN_FRAME ? MIN_FRAME : total;
   const buf = Buffer.allocUnsafe(frameLen);
   if (frameLen > total) buf.fill(0, total);
   // offsets: header i starts after the headers before it; its trailer follows its payload

@@ -12,7 +12,8 @@ export interface EthernetRepr {
   readonly src: string;
   /** EtherType of the payload (fixNextProtocol sets it from the next layer) */
   readonly etherType: number;
-  /** bytes after the payload no inner layer claimed (Ethernet padding / trailer), hex */
+  /** bytes after the payload no inner layer claimed (Ethernet padding / trailer), hex; when
+   *  present the encoder writes exactly these and does not pad to 60 */
   readonly padding?: string;
 }
 
