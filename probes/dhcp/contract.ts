@@ -93,6 +93,14 @@ export const dhcpServers = declare(
   15_000,
 );
 
+export const dhcpHostEntry = declare(
+  'dhcp.hostEntry',
+  z.object({ netns: netnsName, mac }).strict(),
+  z.object({ hostsFileRead: z.boolean(), hostsFile: z.string().optional(), hostEntry: z.object({ mac: z.string(), ip: z.string().optional(), hostname: z.string().optional() }).optional() }),
+  "the line for a MAC in the hostsfile of the dnsmasq serving a qdhcp namespace on this node",
+  10_000,
+);
+
 const offerSummary = z.object({
   tsNs: z.string(),
   server: z.string(),
@@ -186,4 +194,4 @@ export const dhcpArpFromQdhcp = declare(
   35_000,
 );
 
-export const dhcpMethodSpecs = [dhcpPortInfo, dhcpServers, dhcpExchange, checkDhcpOnComp, checkDhcpOnNet, dhcpArpFromQdhcp] as const;
+export const dhcpMethodSpecs = [dhcpPortInfo, dhcpServers, dhcpHostEntry, dhcpExchange, checkDhcpOnComp, checkDhcpOnNet, dhcpArpFromQdhcp] as const;

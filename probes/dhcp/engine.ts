@@ -12,7 +12,7 @@ import type { MethodSpec } from '../../src/rpc/method.js';
 import type { z } from 'zod';
 import { captureCollect, captureStart, captureStop } from '../capture/contract.js';
 import { encodePcap } from '../../src/capture/pcapfile.js';
-import { dhcpExchange, dhcpPortInfo, dhcpServers } from './contract.js';
+import { dhcpExchange, dhcpHostEntry, dhcpPortInfo, dhcpServers } from './contract.js';
 import type { CapturePoint, DhcpVerdict, ExchangeResult, FrameObs, HopPlan, NetworkType, PointObs, ResolvedPort } from './model.js';
 import { dhcpFilter, planHops } from './plan.js';
 import { correlate } from './correlate.js';
@@ -75,14 +75,29 @@ async function answers<T>(ctx: EngineCtx, fn: (a: AgentEntry) => Promise<T>): Pr
 export async function resolveOnAgents(ctx: EngineCtx, opts: DhcpCheckOptions): Promise<ResolvedPort> {
   const hintsP: Promise<PortHints | undefined> = opts.hints ? opts.hints.hints(opts.portId, ctx.signal) : Promise.resolve(undefined);
   const uplinkFor = (a: AgentEntry): string | undefined => opts.uplink ?? a.nics.net;
+  const known = opts.mac ?? undefined;
+  // one round: every agent reports the port (if it hosts it) and its DHCP servers at once
   const infosP = answers(ctx, (a) => ctx.call(a.name, dhcpPortInfo, { portId: opts.portId, ...(uplinkFor(a) ? { uplink: uplinkFor(a)! } : {}) }));
-  const [hints, infos] = await Promise.all([hintsP, infosP]);
-  // the MAC decides which hostsfile entry matters: from hints, the flag, or the host's OVSDB
+  const serversP = answers(ctx, (a) => ctx.call(a.name, dhcpServers, { ...(known ? { mac: known.toLowerCase() } : {}), ...(uplinkFor(a) ? { uplink: uplinkFor(a)! } : {}) }));
+  const [hints, infos, servers] = await Promise.all([hintsP, infosP, serversP]);
+  // then the hostsfile line for the port MAC, only where DHCP is served (a file read on the agent)
   const hostInfo = infos.find((i) => i.ok && i.value?.facts.ovs);
   const mac = opts.mac ?? hints?.mac ?? hostInfo?.value?.facts.ovs?.externalIds['attached-mac'];
-  const servers = await answers(ctx, (a) =>
-    ctx.call(a.name, dhcpServers, { ...(mac ? { mac: mac.toLowerCase() } : {}), ...(hints?.network?.id ? { networkId: hints.network.id } : {}), ...(uplinkFor(a) ? { uplink: uplinkFor(a)! } : {}) }),
-  );
+  if (mac && !known) {
+    await Promise.all(
+      servers.flatMap((a) =>
+        (a.value?.servers ?? []).map(async (s) => {
+          try {
+            const h = await ctx.call(a.node, dhcpHostEntry, { netns: s.netns, mac: mac.toLowerCase() });
+            s.hostsFileRead = h.hostsFileRead;
+            if (h.hostEntry) s.hostEntry = h.hostEntry;
+          } catch (e) {
+            s.warnings.push(`hostsfile lookup failed: ${msg(e)}`);
+          }
+        }),
+      ),
+    );
+  }
   const override: { mac?: string; networkType?: NetworkType } = {};
   if (opts.mac) override.mac = opts.mac;
   if (opts.networkType) override.networkType = opts.networkType;

@@ -17,7 +17,7 @@ import { assertBridgeName, assertIfName, assertNetnsName, assertUuid, parseIPv4,
 import { openCapture, inject, type Capture, type CapturedFrame } from '../../src/capture/index.js';
 import { arpRequest, decodeFrame, dhcpDiscover, dhcpGet, dhcpMessageType, dhcpRelease, dhcpRequest, encodeFrame } from '../../src/packet/index.js';
 import type { ArpRepr, DhcpRepr } from '../../src/packet/index.js';
-import { checkDhcpOnComp, checkDhcpOnNet, dhcpArpFromQdhcp, dhcpExchange, dhcpPortInfo, dhcpServers } from './contract.js';
+import { checkDhcpOnComp, checkDhcpOnNet, dhcpArpFromQdhcp, dhcpExchange, dhcpHostEntry, dhcpPortInfo, dhcpServers } from './contract.js';
 import type { DeviceFact, DhcpServerFacts, ExchangeResult, OfferSummary, PortNodeFacts } from './model.js';
 import { hostsFileEntry, parseDnsmasqArgs, segmentationFromFlows } from './parse.js';
 import { offerSummary } from './frames.js';
@@ -139,7 +139,26 @@ interface NodeView {
   flows?: Promise<Array<{ bridge: string; lines: string[] }>>;
 }
 
+// dhcp.portInfo and dhcp.servers arrive together from one check: they share one view of the node
+let recentView: { at: number; ovsdb: string | undefined; view: Promise<NodeView> } | undefined;
+const VIEW_TTL_MS = 250;
+
 async function nodeView(ctx: AgentContext): Promise<NodeView> {
+  const now = Date.now();
+  if (recentView && recentView.ovsdb === ctx.ovsdb && now - recentView.at < VIEW_TTL_MS) {
+    const v = await recentView.view;
+    return { ...v, warnings: [...v.warnings] };
+  }
+  const view = freshNodeView(ctx);
+  recentView = { at: now, ovsdb: ctx.ovsdb, view };
+  view.catch(() => {
+    if (recentView?.view === view) recentView = undefined;
+  });
+  const v = await view;
+  return { ...v, warnings: [...v.warnings] };
+}
+
+async function freshNodeView(ctx: AgentContext): Promise<NodeView> {
   const warnings: string[] = [];
   const rundir = rundirOf(ctx.ovsdb);
   const [snap, links, vswitchd] = await Promise.all([
@@ -281,6 +300,49 @@ async function dnsmasqProcs(): Promise<DnsmasqProc[]> {
   return out;
 }
 
+/** dnsmasq serving `netns` (by the process's network namespace) and the hostsfile line for `mac`. */
+async function dnsmasqOf(netns: string, networkId: string, procs: DnsmasqProc[], mac: string | undefined) {
+  const out: { dnsmasq: DhcpServerFacts['dnsmasq']; hostsFileRead: boolean; hostEntry?: NonNullable<DhcpServerFacts['hostEntry']>; warnings: string[] } = {
+    dnsmasq: { running: false },
+    hostsFileRead: false,
+    warnings: [],
+  };
+  let ino: number | undefined;
+  try {
+    ino = (await stat(`/run/netns/${assertNetnsName(netns)}`)).ino;
+  } catch {
+    ino = undefined;
+  }
+  const proc = ino === undefined ? undefined : procs.find((p) => p.nsIno === ino);
+  let hostsFile: string | undefined;
+  if (proc) {
+    const a = parseDnsmasqArgs(proc.argv);
+    out.dnsmasq = { running: true, pid: proc.pid };
+    if (a.hostsFile) out.dnsmasq.hostsFile = hostsFile = a.hostsFile;
+    if (a.leaseFile) out.dnsmasq.leaseFile = a.leaseFile;
+  } else {
+    hostsFile = `/var/lib/neutron/dhcp/${networkId}/host`;
+  }
+  if (hostsFile && mac) {
+    try {
+      const text = await readFile(hostsFile, 'utf8');
+      out.hostsFileRead = true;
+      const e = hostsFileEntry(text, mac);
+      if (e) out.hostEntry = e;
+    } catch {
+      if (proc) out.warnings.push(`cannot read dnsmasq's hostsfile ${hostsFile}`);
+    }
+  }
+  return out;
+}
+
+export async function hostEntry(netns: string, macIn: string) {
+  const mac = parseMac(macIn);
+  if (!netns.startsWith('qdhcp-')) throw new StethError('EINVAL', `'${netns}' is not a qdhcp namespace`);
+  const h = await dnsmasqOf(netns, netns.slice('qdhcp-'.length), await dnsmasqProcs(), mac);
+  return { hostsFileRead: h.hostsFileRead, ...(h.dnsmasq.hostsFile ? { hostsFile: h.dnsmasq.hostsFile } : {}), ...(h.hostEntry ? { hostEntry: h.hostEntry } : {}) };
+}
+
 export async function servers(ctx: AgentContext, opts: { mac?: string; networkId?: string; uplink?: string }): Promise<DhcpServerFacts[]> {
   const mac = opts.mac ? parseMac(opts.mac) : undefined;
   let names: string[] = [];
@@ -317,32 +379,11 @@ export async function servers(ctx: AgentContext, opts: { mac?: string; networkId
       warnings: [],
     };
     if (dev.mac) s.mac = dev.mac;
-    let ino: number | undefined;
-    try {
-      ino = (await stat(`/run/netns/${netns}`)).ino;
-    } catch {
-      ino = undefined;
-    }
-    const proc = procs.find((p) => p.nsIno === ino);
-    let hostsFile: string | undefined;
-    if (proc) {
-      const a = parseDnsmasqArgs(proc.argv);
-      s.dnsmasq = { running: true, pid: proc.pid };
-      if (a.hostsFile) s.dnsmasq.hostsFile = hostsFile = a.hostsFile;
-      if (a.leaseFile) s.dnsmasq.leaseFile = a.leaseFile;
-    } else {
-      hostsFile = `/var/lib/neutron/dhcp/${s.networkId}/host`;
-    }
-    if (hostsFile && mac) {
-      try {
-        const text = await readFile(hostsFile, 'utf8');
-        s.hostsFileRead = true;
-        const e = hostsFileEntry(text, mac);
-        if (e) s.hostEntry = e;
-      } catch {
-        if (proc) s.warnings.push(`cannot read dnsmasq's hostsfile ${hostsFile}`);
-      }
-    }
+    const h = await dnsmasqOf(netns, s.networkId, procs, mac);
+    s.dnsmasq = h.dnsmasq;
+    s.hostsFileRead = h.hostsFileRead;
+    if (h.hostEntry) s.hostEntry = h.hostEntry;
+    s.warnings.push(...h.warnings);
     const seg = await segmentationOf(v, ovsPort.bridge, ovsPort.tag, ctx.signal);
     if (seg) s.segmentation = { type: seg.type, id: seg.id };
     const up = uplinkOf(v, ovsPort.bridge, opts.uplink);
@@ -622,6 +663,7 @@ export const methods: MethodImpl[] = [
   implement(dhcpPortInfo, async (p, ctx) => await portInfo(ctx, p.portId, p.uplink)),
   implement(dhcpServers, async (p, ctx) => ({ servers: await servers(ctx, p) })),
   implement(dhcpExchange, async (p, ctx) => await exchange(ctx, p)),
+  implement(dhcpHostEntry, async (p) => await hostEntry(p.netns, p.mac)),
   implement(dhcpArpFromQdhcp, async (p, ctx) => await arpFromQdhcp(ctx, p)),
   implement(checkDhcpOnComp, async (p, ctx) => {
     try {
