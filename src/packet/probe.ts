@@ -19,7 +19,7 @@ export const HEADER_LEN = 28;
 export const MAGIC = 0x73544831; // "sTH1"
 export const VERSION = 1;
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const enc = new TextEncoder();
 
 /** A fresh random probe id (16 hex digits). */
@@ -49,6 +49,13 @@ export const probe: LayerCodec<ProbeRepr> = {
     const length = readU16(buf, off + 6);
     if (length < HEADER_LEN + olen) throw malformed('probe', off + 6, `length ${length} < header + origin ${HEADER_LEN + olen}`);
     if (end - off < length) throw truncated('probe', off, length, end - off);
+    let origin: string;
+    try {
+      origin = utf8.decode(buf.subarray(off + HEADER_LEN, off + HEADER_LEN + olen));
+    } catch {
+      throw malformed('probe', off + HEADER_LEN, 'origin is not UTF-8');
+    }
+    for (let i = off + HEADER_LEN + olen; i < off + length; i++) if (buf[i] !== 0) throw malformed('probe', i, 'fill bytes must be zero');
     const hi = readU32(buf, off + 20);
     const lo = readU32(buf, off + 24);
     const value: ProbeRepr = {
@@ -56,7 +63,7 @@ export const probe: LayerCodec<ProbeRepr> = {
       probeId: toHex(buf, off + 8, off + 16),
       seq: readU32(buf, off + 16),
       sentNs: ((BigInt(hi) << 32n) | BigInt(lo)).toString(),
-      origin: utf8.decode(buf.subarray(off + HEADER_LEN, off + HEADER_LEN + olen)),
+      origin,
       fill: length - HEADER_LEN - olen,
       version,
     };
