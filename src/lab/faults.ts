@@ -332,7 +332,13 @@ async function undoFault(state: LabState, f: LabFaultRecord): Promise<void> {
       await saveState(state);
       await vsctl(node.rundir, ['--', 'set', 'Open_vSwitch', '.', 'external_ids:steth-lab=ready']);
       const dhcpNets = state.networks.filter((n) => n.dhcp.node === node.name);
+      // the old DHCP taps survive in their qdhcp namespaces (OVS makes them persistent); the new
+      // ovs-vswitchd created fresh ones in the node namespace, which take their place
+      for (const net of dhcpNets) await ipBatch([`link del ${net.dhcp.iface}`], { netns: net.dhcp.netns, force: true });
       await finishNode(state, node);
+      // peers may have cached this node's underlay neighbour while it was down
+      await Promise.all(state.nodes.filter((m) => m !== node).map((m) =>
+        run('ovs-appctl', ['-t', join(m.rundir, 'ovs-vswitchd.ctl'), 'tnl/neigh/flush'], { allowFail: true })));
       // dnsmasq was bound to the DHCP ports the old vswitchd owned
       for (const net of dhcpNets) {
         if (net.dhcp.pid) await stopPids([net.dhcp.pid], `${state.dir}/`);

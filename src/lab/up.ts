@@ -190,12 +190,19 @@ export function plugPortCmds(p: LabPort, lvid: number): string[] {
   return ['--', '--may-exist', 'add-port', 'br-int', dev, `tag=${lvid}`, '--', 'set', 'Interface', dev, ...portExternalIds(p)];
 }
 
+/** Locally administered MAC of node i's underlay bridge in lab 10.X. */
+export function underlayMac(octet: number, i: number): string {
+  return ['0e', '5e', '0a', octet.toString(16).padStart(2, '0'), '01', (i + 1).toString(16).padStart(2, '0')].join(':');
+}
+
 async function startNodeOvs(state: LabState, n: LabNode): Promise<void> {
   n.pids.ovsdb = await startOvsdb(n.netns, n.rundir);
   const o = n.ofPorts;
   const cmds: string[] = ['--', 'init', '--', 'set', 'Open_vSwitch', '.', 'other_config:n-handler-threads=1', 'other_config:n-revalidator-threads=1',
     `external_ids:hostname=${n.name}`, `other_config:local_ip=${n.underlay}`];
   cmds.push(...brCmd('br-int'), ...brCmd('br-eth1'), ...brCmd('br-tun'));
+  // a fixed MAC for the underlay bridge, so peers' tunnel neighbour caches stay right across a vswitchd restart
+  cmds.push('--', 'set', 'Bridge', 'br-eth1', `other_config:hwaddr="${underlayMac(state.octet, state.nodes.indexOf(n))}"`);
   cmds.push('--', 'add-port', 'br-eth1', n.nics.net);
   cmds.push('--', 'add-port', 'br-int', o.intToPhys, '--', 'set', 'Interface', o.intToPhys, 'type=patch', `options:peer=${o.physToInt}`);
   cmds.push('--', 'add-port', 'br-eth1', o.physToInt, '--', 'set', 'Interface', o.physToInt, 'type=patch', `options:peer=${o.intToPhys}`);

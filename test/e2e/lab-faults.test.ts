@@ -137,6 +137,17 @@ test.serial('vswitchd-stopped: compute-1 forwards nothing; heal restarts it with
   });
 });
 
+test.serial('vswitchd-stopped on the network node: no leases on either network; heal restores DHCP ports and dnsmasq', async (t) => {
+  await faultCycle(t, 'vswitchd-stopped', { node: 'network-1' }, async () => {
+    t.false((await udhcpc(vlanC1().vmNetns, 'eth0', 2)).ok);
+    t.false((await udhcpc(vxlanC1().vmNetns, 'eth0', 2)).ok);
+    await reaches(t, vlanC1(), vlanC2(), 'vlan c1→c2 (does not cross the network node)');
+  }, async () => {
+    t.true((await udhcpc(vlanC1().vmNetns)).ok);
+    t.true((await udhcpc(vxlanC1().vmNetns)).ok);
+  });
+});
+
 test.serial('vxlan-remote-wrong: compute-1 → compute-2 over VXLAN fails, DHCP from the network node still works', async (t) => {
   await faultCycle(t, 'vxlan-remote-wrong', { node: 'compute-1', peer: 'compute-2' }, async () => {
     await blocked(t, vxlanC1(), vxlanC2(), 'vxlan c1→c2');

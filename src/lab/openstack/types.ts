@@ -62,7 +62,7 @@ export interface OpenstackLabState {
   services: OpenstackService[];
   extraPids: number[];
   faults: never[];
-  /** seconds spent per stage of `up` (bench) */
+  /** when each stage of `up` finished, seconds since its start (install: seconds apt-get took, 0 when nothing was missing) */
   timings: Record<string, number>;
 }
 

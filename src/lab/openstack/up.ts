@@ -85,14 +85,14 @@ export function planOpenstackLab(prefix: string, baseDir: string, octet: number,
   };
 }
 
+/** Records when each stage finished, in seconds since the start of `up` (stages overlap). */
 class Stage {
-  private t = Date.now();
+  private readonly t0 = Date.now();
   constructor(private readonly s: OpenstackLabState, private readonly log: (l: string) => void) {}
   mark(name: string): void {
-    const now = Date.now();
-    this.s.timings[name] = (now - this.t) / 1000;
-    this.log(`${name}: ${((now - this.t) / 1000).toFixed(1)} s`);
-    this.t = now;
+    const at = (Date.now() - this.t0) / 1000;
+    this.s.timings[name] = at;
+    this.log(`${name} done at ${at.toFixed(1)} s`);
   }
 }
 
@@ -182,8 +182,15 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
   const keystonePassword = secret();
   const adminPassword = secret();
 
-  // ── in parallel: mariadb, rabbit, keystone db, OVS pairs ──
+  // ── in parallel: mariadb + neutron schema, rabbit, keystone db, OVS pairs ──
   const mysqlSock = d('mysql', 'mysqld.sock');
+  const nconf = d('neutron', 'neutron.conf');
+  const ml2 = d('neutron', 'ml2_conf.ini');
+  await writeFile(nconf, neutronServerConf({
+    host: n1.host, transportUrl: `rabbit://guest:guest@127.0.0.1:${RABBIT_PORT}/`, stateDir: d('neutron', 'server-state'), lockDir: d('neutron', 'lock'),
+    log: d('logs', 'neutron-server.log'), mysqlSocket: mysqlSock, keystonePassword,
+  }), { mode: 0o600 });
+  await writeFile(ml2, ml2Conf({ vlanLow: c.vlanLow, vlanHigh: c.vlanHigh }));
   const mysql = (async () => {
     await run('mariadb-install-db', ['--no-defaults', `--datadir=${d('mysql', 'data')}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db'], { netns: ctl, timeoutMs: 300_000, env: PY_ENV });
     const pid = service(s, 'mariadb', ctl, '/usr/sbin/mariadbd', ['--no-defaults', `--datadir=${d('mysql', 'data')}`, `--socket=${mysqlSock}`, `--pid-file=${d('mysql', 'mysqld.pid')}`,
@@ -191,6 +198,8 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
     await waitFor('mariadb accepting on its socket', () => unixGreets(mysqlSock), { timeoutMs: 300_000, alive: () => alive(pid), hint: `see ${d('logs', 'mariadb.log')}` });
     await run('mariadb', ['--no-defaults', `--socket=${mysqlSock}`, '-u', 'root', '-e', 'CREATE DATABASE neutron CHARACTER SET utf8mb4'], { netns: ctl });
     c.stage.mark('mariadb');
+    await run('neutron-db-manage', ['--config-file', nconf, '--config-file', ml2, 'upgrade', 'head'], { netns: ctl, env: PY_ENV, timeoutMs: 300_000 });
+    c.stage.mark('neutron-db');
   })();
 
   const rabbitEnvFile = d('rabbit', 'rabbitmq-env.conf');
@@ -254,20 +263,11 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
   c.stage.mark('keystone-objects');
 
   // ── neutron-server ──
-  const nconf = d('neutron', 'neutron.conf');
-  const ml2 = d('neutron', 'ml2_conf.ini');
-  await writeFile(nconf, neutronServerConf({
-    host: n1.host, transportUrl: `rabbit://guest:guest@127.0.0.1:${RABBIT_PORT}/`, stateDir: d('neutron', 'server-state'), lockDir: d('neutron', 'lock'),
-    log: d('logs', 'neutron-server.log'), mysqlSocket: mysqlSock, keystonePassword,
-  }), { mode: 0o600 });
-  await writeFile(ml2, ml2Conf({ vlanLow: c.vlanLow, vlanHigh: c.vlanHigh }));
-  await run('neutron-db-manage', ['--config-file', nconf, '--config-file', ml2, 'upgrade', 'head'], { netns: ctl, env: PY_ENV, timeoutMs: 300_000 });
-  c.stage.mark('neutron-db');
   const nsPid = service(s, 'neutron-server', ctl, '/usr/bin/neutron-server', ['--config-file', nconf, '--config-file', ml2], PY_ENV);
   await saveState(s);
   await waitFor('neutron-server answering on :9696', () => httpOk(`${s.neutronUrl}/`), { timeoutMs: 300_000, stepMs: 300, alive: () => alive(nsPid), hint: `see ${d('logs', 'neutron-server.log')}` });
   await waitFor('neutron-server consuming q-plugin and q-reports-plugin', async () => {
-    const r = await run('rabbitmqctl', ['-q', 'list_queues', 'name', 'consumers'], { netns: ctl, env: rabbitCtlEnv, timeoutMs: 30_000, allowFail: true });
+    const r = await run('/usr/lib/rabbitmq/bin/rabbitmqctl', ['-n', 'rabbit@localhost', '-q', 'list_queues', 'name', 'consumers'], { netns: ctl, env: rabbitCtlEnv, timeoutMs: 30_000, allowFail: true });
     const consumers = new Map(r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2).map((p) => [p[0]!, Number(p[1])]));
     return (consumers.get('q-plugin') ?? 0) > 0 && (consumers.get('q-reports-plugin') ?? 0) > 0 ? true : undefined;
   }, { timeoutMs: 300_000, stepMs: 500, alive: () => alive(nsPid), hint: `see ${d('logs', 'neutron-server.log')}` });
