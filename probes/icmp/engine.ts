@@ -81,6 +81,9 @@ interface RawSocket {
   close(): void;
 }
 
+const IP_MTU_DISCOVER = 10;
+const IP_PMTUDISC_PROBE = 3;
+
 let rawMod: RawSocketModule | undefined;
 function loadRaw(): RawSocketModule {
   if (rawMod) return rawMod;
@@ -106,6 +109,10 @@ function openSocket(opts: { iface?: string }): RawSocket {
   try {
     s.setOption(raw.SocketLevel.IPPROTO_IP, raw.SocketOption.IP_HDRINCL, 1);
     s.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_RCVBUF, 1 << 20);
+    // IP_PMTUDISC_PROBE: send even above a path MTU the kernel learnt from an
+    // earlier frag-needed (else EMSGSIZE hides the router's answer); only the
+    // interface MTU is enforced locally
+    s.setOption(raw.SocketLevel.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE);
     if (opts.iface !== undefined) {
       const name = Buffer.from(`${opts.iface}\0`);
       s.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_BINDTODEVICE, name, name.length);
@@ -302,8 +309,8 @@ export async function ping(opts: PingOptions): Promise<PingResult[]> {
     let status: string;
     if (stats.received === count) status = 'ok';
     else if (stats.received > 0) status = 'partial';
-    else if (st.sendErrors.some((e) => e.code === 'EMSGSIZE')) status = 'local-mtu';
     else if (errors.some((e) => e.kind === 'frag-needed')) status = 'frag-needed';
+    else if (st.sendErrors.some((e) => e.code === 'EMSGSIZE')) status = 'local-mtu';
     else if (errors.some((e) => e.kind === 'unreachable')) status = 'unreachable';
     else if (errors.length > 0 || st.sendErrors.length > 0) status = 'error';
     else status = 'timeout';

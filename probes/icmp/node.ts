@@ -34,7 +34,7 @@ export async function inNetns<T>(netns: string, kind: 'ping' | 'mtu', params: un
 export async function runPing(p: PingParams, signal?: AbortSignal): Promise<PingResultWire[]> {
   const { netns, ...opts } = p;
   if (netns === undefined) return (await ping({ ...opts, ...(signal ? { signal } : {}) })) as PingResultWire[];
-  return await inNetns<PingResultWire[]>(netns, 'ping', opts, p.count * p.intervalMs + p.timeoutMs + 10_000, '', signal);
+  return await inNetns<PingResultWire[]>(netns, 'ping', opts, p.count * p.intervalMs + p.timeoutMs + 30_000, '', signal);
 }
 
 export const icmpPingImpl = implement(icmpPing, async (p, ctx) => ({ node: ctx.nodeName, results: await runPing(p, ctx.signal) }));
