@@ -45,6 +45,10 @@ export interface DhcpClientSpec {
   extra?: DhcpOptionRaw[];
 }
 
+function lowerMac(m: string): string {
+  return typeof m === 'string' && /[A-F]/.test(m) ? m.toLowerCase() : m;
+}
+
 export const DEFAULT_PRL = [1, 3, 6, 12, 15, 26, 28, 42, 51, 54, 58, 59, 119, 121];
 
 function dhcpClientFrame(spec: DhcpClientSpec, options: DhcpOptionRaw[], ciaddr = '0.0.0.0', dst = { mac: BROADCAST_MAC, ip: '255.255.255.255' }, srcIp = '0.0.0.0'): Layer[] {
@@ -62,21 +66,23 @@ function dhcpClientFrame(spec: DhcpClientSpec, options: DhcpOptionRaw[], ciaddr 
     yiaddr: '0.0.0.0',
     siaddr: '0.0.0.0',
     giaddr: '0.0.0.0',
-    chaddr: spec.mac.toLowerCase(),
+    chaddr: lowerMac(spec.mac),
     sname: '',
     file: '',
-    options: [...options, ...(spec.extra ?? []), dhcpOption.end()],
+    options: spec.extra ? [...options, ...spec.extra, END] : (options.push(END), options),
   };
-  return [
-    ...ethernetWithTags(spec.mac, dst.mac, spec.vlans ?? []),
+  const out = spec.vlans && spec.vlans.length ? ethernetWithTags(spec.mac, dst.mac, spec.vlans) : [{ layer: 'ethernet', dst: dst.mac, src: spec.mac, etherType: 0x0800 } as Layer];
+  out.push(
     { layer: 'ipv4', src: srcIp, dst: dst.ip, protocol: 17, ttl: 64, id: 0, df: false, mf: false, fragOffset: 0 },
     { layer: 'udp', srcPort: 68, dstPort: 67 },
     d,
-  ];
+  );
+  return out;
 }
 
-function common(spec: DhcpClientSpec): DhcpOptionRaw[] {
-  const o: DhcpOptionRaw[] = [];
+const END: DhcpOptionRaw = Object.freeze({ code: 255 });
+
+function common(spec: DhcpClientSpec, o: DhcpOptionRaw[]): DhcpOptionRaw[] {
   if (spec.clientId !== false) o.push(dhcpOption.clientId(spec.mac));
   if (spec.hostname !== undefined) o.push(dhcpOption.hostname(spec.hostname));
   o.push(dhcpOption.paramRequestList(spec.paramRequestList ?? DEFAULT_PRL));
@@ -86,12 +92,12 @@ function common(spec: DhcpClientSpec): DhcpOptionRaw[] {
 
 /** DHCPDISCOVER: options 53, 61, 12 (when hostname), 55, 57 (when maxMessageSize). */
 export function dhcpDiscover(spec: DhcpClientSpec): Layer[] {
-  return dhcpClientFrame(spec, [dhcpOption.messageType(1), ...common(spec)]);
+  return dhcpClientFrame(spec, common(spec, [dhcpOption.messageType(1)]));
 }
 
 /** DHCPREQUEST in SELECTING state: requested IP (50) and server id (54) from the OFFER. */
 export function dhcpRequest(spec: DhcpClientSpec & { requestedIp: string; serverId: string }): Layer[] {
-  return dhcpClientFrame(spec, [dhcpOption.messageType(3), dhcpOption.requestedIp(spec.requestedIp), dhcpOption.serverId(spec.serverId), ...common(spec)]);
+  return dhcpClientFrame(spec, common(spec, [dhcpOption.messageType(3), dhcpOption.requestedIp(spec.requestedIp), dhcpOption.serverId(spec.serverId)]));
 }
 
 /** DHCPRELEASE, unicast to the server from the leased address. */

@@ -8,7 +8,7 @@
 import { WireError, malformed } from './errors.js';
 import { DHCP_MESSAGE_TYPE, parseOptions } from './dhcp.js';
 import type { DhcpOptionRaw, DhcpRepr } from './types.js';
-import { enumName, hexToBytes, readIp, readMac, readU16, readU32, toHex, writeIp, writeMac } from './util.js';
+import { enumName, hexByte, hexToBytes, readIp, readMac, readU16, readU32, toHex, writeIp, writeMac } from './util.js';
 
 export interface ClientId {
   /** hardware type (1 = Ethernet) or 0 / 255 for other identifiers */
@@ -39,6 +39,7 @@ interface OptionCodec<T> {
 
 const td = new TextDecoder('utf-8');
 const te = new TextEncoder();
+const scratch = new Uint8Array(6);
 
 function bad(code: number, why: string): WireError {
   return malformed('dhcp', -1, `option ${code} ${why}`);
@@ -427,12 +428,40 @@ export const dhcpOption: Builders = (() => {
     };
   }
   b.clientId = (v: string | ClientId): DhcpOptionRaw => {
-    const id: ClientId = typeof v === 'string' ? { type: 1, data: v.replace(/[:-]/g, '').toLowerCase() } : v;
     if (typeof v === 'string') {
-      const m = new Uint8Array(6);
-      writeMac(v, m, 0, 'dhcp', 'clientId');
+      writeMac(v, scratch, 0, 'dhcp', 'clientId');
+      return { code: 61, data: '01' + toHex(scratch, 0, 6) };
     }
-    return build('clientId', id)[0]!;
+    return build('clientId', v)[0]!;
+  };
+  // fast paths for what every client frame carries (same bytes as the generic codecs)
+  b.messageType = (v: number): DhcpOptionRaw => {
+    if (!Number.isInteger(v) || v < 0 || v > 255) throw bad(53, `value ${v} out of range 0..255`);
+    return { code: 53, data: hexByte(v) };
+  };
+  b.maxMessageSize = (v: number): DhcpOptionRaw => {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw bad(57, `value ${v} out of range 0..65535`);
+    return { code: 57, data: hexByte(v >> 8) + hexByte(v & 255) };
+  };
+  b.paramRequestList = (v: number[]): DhcpOptionRaw => {
+    if (!Array.isArray(v) || v.length > 255) throw bad(55, 'must be a list of at most 255 bytes');
+    let h = '';
+    for (const x of v) {
+      if (!Number.isInteger(x) || x < 0 || x > 255) throw bad(55, 'must be a list of bytes 0..255');
+      h += hexByte(x);
+    }
+    return { code: 55, data: h };
+  };
+  b.hostname = (v: string): DhcpOptionRaw => {
+    if (typeof v !== 'string') throw bad(12, 'must be a string');
+    let h = '';
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c >= 0x80) return build('hostname', v)[0]!; // non-ASCII: UTF-8 via the generic codec
+      h += hexByte(c);
+    }
+    if (v.length > 255) throw bad(12, 'longer than 255 bytes');
+    return { code: 12, data: h };
   };
   b.raw = (code: number, hex: string): DhcpOptionRaw => {
     hexToBytes(hex, 'dhcp', `option ${code}`);

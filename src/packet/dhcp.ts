@@ -58,7 +58,16 @@ export function parseOptions(buf: Uint8Array, p: number, end: number): ParsedOpt
   return { options };
 }
 
+const NO_TEXT = Object.freeze({ text: '' });
+
 function text(buf: Uint8Array, start: number, size: number): { text: string; raw?: string } {
+  // fast path: an all-zero field (nearly every DHCP message), checked 4 bytes at a time
+  if (buf[start] === 0) {
+    let i = start;
+    const end4 = start + size;
+    while (i < end4 && (buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!) === 0) i += 4;
+    if (i >= end4) return NO_TEXT;
+  }
   let nul = start;
   const end = start + size;
   while (nul < end && buf[nul] !== 0) nul++;
