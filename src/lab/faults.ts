@@ -336,9 +336,8 @@ async function undoFault(state: LabState, f: LabFaultRecord): Promise<void> {
       // ovs-vswitchd created fresh ones in the node namespace, which take their place
       for (const net of dhcpNets) await ipBatch([`link del ${net.dhcp.iface}`], { netns: net.dhcp.netns, force: true });
       await finishNode(state, node);
-      // peers may have cached this node's underlay neighbour while it was down
-      await Promise.all(state.nodes.filter((m) => m !== node).map((m) =>
-        run('ovs-appctl', ['-t', join(m.rundir, 'ovs-vswitchd.ctl'), 'tnl/neigh/flush'], { allowFail: true })));
+      // (peers' tunnel neighbour caches stay valid: br-eth1 keeps its fixed MAC. Flushing them would
+      // not help anyway: ARP replies matching a cached datapath flow are never snooped again.)
       // dnsmasq was bound to the DHCP ports the old vswitchd owned
       for (const net of dhcpNets) {
         if (net.dhcp.pid) await stopPids([net.dhcp.pid], `${state.dir}/`);

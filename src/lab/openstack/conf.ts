@@ -155,9 +155,16 @@ export function ovsAgentConf(p: { ovsdb: string; physBridge: string; ofPort: num
   });
 }
 
-export function dhcpAgentConf(p: { ovsdb: string }): string {
+/**
+ * dnsmasq reads its hostsfile again on every SIGHUP after dropping to 'nobody', which
+ * cannot traverse the 0700 lab dir: the lab's dnsmasq.conf keeps it root (as the
+ * emulated lab's dnsmasq) so new ports' MACs are served.
+ */
+export function dhcpAgentConf(p: { ovsdb: string; dnsmasqConf: string; dnsmasqLogDir: string }): string {
   return ini({
     DEFAULT: {
+      dnsmasq_config_file: p.dnsmasqConf,
+      dnsmasq_base_log_dir: p.dnsmasqLogDir,
       interface_driver: 'openvswitch',
       dhcp_driver: 'neutron.agent.linux.dhcp.Dnsmasq',
       enable_isolated_metadata: false,

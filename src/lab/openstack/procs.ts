@@ -61,10 +61,16 @@ export function pidsInNamespaces(inodes: ReadonlySet<number>): number[] {
  * logFile, environment = a clean system PATH + env). Returns its PID (the
  * `ip netns exec` process execs into the command, so the PID is the command's).
  */
-export function startIn(netns: string, cmd: string, args: readonly string[], logFile: string, env: Record<string, string> = {}): number {
+export function startIn(netns: string, cmd: string, args: readonly string[], logFile: string, env: Record<string, string> = {}, opts: { hostMounts?: boolean } = {}): number {
   const fd = openSync(logFile, 'a', 0o600);
+  // `ip netns exec` gives the process a private mount namespace: namespaces it creates
+  // itself (the DHCP agent's qdhcp-*) would be invisible to everyone else. nsenter --net
+  // keeps the host's mount namespace so /run/netns/qdhcp-* is usable by the steth agents.
+  const argv = opts.hostMounts
+    ? ['nsenter', [`--net=/run/netns/${assertNetnsName(netns)}`, '--', cmd, ...args]] as const
+    : ['ip', ['netns', 'exec', assertNetnsName(netns), cmd, ...args]] as const;
   try {
-    const child = spawn('ip', ['netns', 'exec', assertNetnsName(netns), cmd, ...args], {
+    const child = spawn(argv[0], argv[1], {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8', HOME: process.env.HOME ?? '/root', ...env },

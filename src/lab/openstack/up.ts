@@ -144,9 +144,9 @@ interface BuildCtx {
   stage: Stage;
 }
 
-function service(s: OpenstackLabState, name: string, netns: string, cmd: string, args: string[], env: Record<string, string> = {}): number {
+function service(s: OpenstackLabState, name: string, netns: string, cmd: string, args: string[], env: Record<string, string> = {}, hostMounts = false): number {
   const logFile = join(s.dir, 'logs', `${name}.out`);
-  const pid = startIn(netns, cmd, args, logFile, env);
+  const pid = startIn(netns, cmd, args, logFile, env, { hostMounts });
   s.services.push({ name, netns, pid, log: logFile });
   return pid;
 }
@@ -286,9 +286,12 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
       ['--config-file', join(ndir, 'neutron-ovs.conf'), '--config-file', join(ndir, 'openvswitch_agent.ini')], ovsEnv);
     if (n === n1) {
       await writeFile(join(ndir, 'neutron-dhcp.conf'), agentConf('dhcp-agent'), { mode: 0o600 });
-      await writeFile(join(ndir, 'dhcp_agent.ini'), dhcpAgentConf({ ovsdb: n.ovsdb }));
+      await writeFile(join(ndir, 'dnsmasq.conf'), 'user=root\ngroup=root\n');
+      await mkdir(d('logs', 'dnsmasq'), { recursive: true });
+      await writeFile(join(ndir, 'dhcp_agent.ini'), dhcpAgentConf({ ovsdb: n.ovsdb, dnsmasqConf: join(ndir, 'dnsmasq.conf'), dnsmasqLogDir: d('logs', 'dnsmasq') }));
+      // host mounts: the qdhcp-* namespaces it creates must be visible to the steth agents
       service(s, `dhcp-agent-${n.name}`, n.netns, '/usr/bin/neutron-dhcp-agent',
-        ['--config-file', join(ndir, 'neutron-dhcp.conf'), '--config-file', join(ndir, 'dhcp_agent.ini')], ovsEnv);
+        ['--config-file', join(ndir, 'neutron-dhcp.conf'), '--config-file', join(ndir, 'dhcp_agent.ini')], ovsEnv, true);
     }
   }
   await saveState(s);
