@@ -12,7 +12,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../../src/cli/context.js';
 import type { Config } from '../../src/config/types.js';
 import type { CheckResult, Table } from '../../src/report/model.js';
-import { fieldTable } from '../../src/report/model.js';
+import { EXIT, fieldTable } from '../../src/report/model.js';
 import { StethError } from '../../src/errors.js';
 import { assertIfName, assertUuid, parseMac } from '../../src/validate.js';
 import type { DhcpCheckOutcome, EngineCtx } from './engine.js';
@@ -128,13 +128,20 @@ export function dhcpResult(command: string, o: DhcpCheckOutcome): CheckResult {
   if (o.verdict.causes.length) tables.push({ title: 'Likely causes', columns: ['Cause'], rows: o.verdict.causes.map((c) => ({ Cause: c })) });
   const notes = [...o.port.warnings, ...o.plan.warnings, ...o.verdict.unobserved.map((u) => `not observed: ${u}`)];
   if (notes.length) tables.push({ title: 'Notes', columns: ['Note'], rows: notes.map((n) => ({ Note: n })) });
-  return {
-    command,
-    ok: o.verdict.ok,
-    verdict: o.verdict.summary,
-    tables,
-    data: { ...o, pcapFiles: o.pcapFiles },
-  };
+  const r: CheckResult = { command, ok: o.verdict.ok, verdict: o.verdict.summary, tables, data: o };
+  const down = o.port.unreachable ?? [];
+  if (down.length) {
+    // a partial picture: say so, and exit 4 unless a fault was found anyway
+    r.verdict += ` (agent ${down.join(', ')} unreachable: ${down.length > 1 ? 'their' : 'its'} hops not observed)`;
+    if (o.verdict.ok) r.exitCode = EXIT.AGENT;
+  }
+  const lost = o.observations.filter((x) => x.status !== 'ok' && !x.point.unobservable);
+  if (lost.length && o.verdict.ok) {
+    // armed captures an agent could not run or return: the pass is not a full one
+    r.exitCode = EXIT.AGENT;
+    if (!down.length) r.verdict += ` (capture failed at ${lost.map((x) => `${x.point.node} ${x.point.iface}`).join(', ')})`;
+  }
+  return r;
 }
 
 function parseNetworkType(v: string): NetworkType {

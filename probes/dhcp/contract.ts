@@ -64,7 +64,7 @@ export const dhcpPortInfo = declare(
     facts: portNodeFacts,
   }),
   "this node's view of a Neutron port: OVS interface, device chain, uplink, segmentation",
-  15_000,
+  10_000,
 );
 
 export const dhcpServerFacts = z.object({
@@ -90,7 +90,7 @@ export const dhcpServers = declare(
   z.object({ mac: mac.optional(), networkId: z.string().uuid().optional(), uplink: ifName.optional() }).strict(),
   z.object({ servers: z.array(dhcpServerFacts) }),
   'the qdhcp namespaces served from this node, dnsmasq state and the hostsfile entry for a MAC',
-  15_000,
+  10_000,
 );
 
 export const dhcpHostEntry = declare(

@@ -100,6 +100,8 @@ export interface ResolvedPort {
   servers: DhcpServerFacts[];
   /** where the answer came from */
   source: 'ovsdb' | 'neutron';
+  /** agents that did not answer (their hops and DHCP servers are unknown) */
+  unreachable?: string[];
   warnings: string[];
 }
 

@@ -105,7 +105,9 @@ export function combine(input: CombineInput): ResolvedPort {
   const fixedIps = hints?.fixedIps ?? [...new Set(servers.map((s) => s.hostEntry?.ip).filter((x): x is string => !!x))];
   const d = facts.devices;
   const hybrid = hints?.hybrid ?? Boolean(d.qvb?.exists && d.qvo?.exists);
+  const unreachable = [...new Set([...input.infos, ...input.servers].filter((a) => !a.ok).map((a) => a.node))];
   return {
+    ...(unreachable.length ? { unreachable } : {}),
     portId,
     mac,
     fixedIps,

@@ -40,6 +40,7 @@ export interface Row {
   discoverTags: string;
   offer: boolean | null;
   offerTags: string;
+  note: string;
 }
 
 export function rows(r: StethRun): Row[] {
