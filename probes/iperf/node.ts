@@ -339,6 +339,8 @@ export async function stopServer(id: string, waitMs: number, ctx: AgentContext):
     clearTimeout(timer);
   }
   const byItself = rec.done && !rec.killed;
+  // killed before this call: its lease expired (or the agent released it)
+  const expired = rec.done && rec.killed && !ctx.ledger.has(id);
   if (ctx.ledger.has(id)) await ctx.ledger.release(id);
   await rec.exited;
   servers.delete(id);
@@ -349,7 +351,8 @@ export async function stopServer(id: string, waitMs: number, ctx: AgentContext):
     result = p.result;
     error = p.result ? p.result.error : rec.stdout.trim() || rec.stderr.trim() ? (p.error?.message ?? null) : null;
   }
-  const out: Stopped = { id, stopped: true, exitedByItself: byItself, exitCode: rec.exitCode, result, error };
+  if (expired) error = 'the server was already stopped: its lease expired';
+  const out: Stopped = { id, stopped: !expired, exitedByItself: byItself, exitCode: rec.exitCode, result, error };
   if (rec.tool === 'iperf2') out.raw = rec.stdout.slice(0, 1 << 20);
   return out;
 }
@@ -370,7 +373,7 @@ export function clientArgv(t: IperfTool, p: ClientParams): string[] {
   if (p.bidir) a.push(t === 'iperf3' ? '--bidir' : '-d');
   if (p.window !== undefined) a.push('-w', String(p.window));
   if (p.mss !== undefined) a.push('-M', String(p.mss));
-  if (t === 'iperf3') a.push('-J', '--connect-timeout', '3000');
+  if (t === 'iperf3') a.push('-J', '--connect-timeout', '10000');
   else a.push('-y', 'C');
   return a;
 }
@@ -381,7 +384,7 @@ export async function runClient(p: ClientParams, ctx: AgentContext): Promise<Cli
   const { tool: t, version } = await pickTool(p.tool);
   const argv = clientArgv(t, p);
   const t0 = performance.now();
-  const r = await run(BIN[t], argv, { allowFail: true, timeoutMs: (p.durationS + 20) * 1000, signal: ctx.signal });
+  const r = await run(BIN[t], argv, { allowFail: true, timeoutMs: (p.durationS + 10) * 1000, signal: ctx.signal });
   const elapsedMs = Math.round(performance.now() - t0);
   const parsed =
     t === 'iperf3'
