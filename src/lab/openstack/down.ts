@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ipBatch, linkExists, listNetns, vsctl } from '../host.js';
 import { assertPrefix, DEFAULT_BASE_DIR } from '../spec.js';
 import { releaseOctet } from '../state.js';
-import { netnsInode, pidsInNamespaces, stopPids } from './procs.js';
+import { netnsInode, pidsInNamespaces, pidsWithMarker, stopPids } from './procs.js';
 import type { OpenstackLabState } from './types.js';
 
 export interface OpenstackDownResult {
@@ -61,6 +61,14 @@ export async function openstackDown(prefix: string, opts: { baseDir?: string; gr
   const inodes = new Set(mine.map(netnsInode).filter((x): x is number => x !== undefined));
 
   let signalled = 0;
+  const ovsPids: number[] = [];
+  for (const n of s.nodes) {
+    ovsPids.push(n.pids.vswitchd, n.pids.ovsdb);
+    for (const f of ['ovs-vswitchd.pid', 'ovsdb-server.pid']) {
+      const p = await readPidFile(join(n.rundir, f));
+      if (p) ovsPids.push(p);
+    }
+  }
   // 1. services (all at once; each gets the grace period)
   const servicePids = s.services.map((x) => x.pid);
   for (const f of [join(s.dir, 'keystone', 'uwsgi.pid'), join(s.dir, 'mysql', 'mysqld.pid'), join(s.dir, 'rabbit', 'rabbit.pid')]) {
@@ -70,7 +78,10 @@ export async function openstackDown(prefix: string, opts: { baseDir?: string; gr
   // dnsmasq of the DHCP agent and anything else in the qdhcp namespaces
   const qdhcpInodes = new Set(mine.filter((ns) => ns.startsWith('qdhcp-')).map(netnsInode).filter((x): x is number => x !== undefined));
   servicePids.push(...pidsInNamespaces(qdhcpInodes));
-  signalled += await stopPids(servicePids, inodes, grace);
+  // a daemon whose namespace is no longer reachable by name still names the lab dir
+  const marked = new Set(pidsWithMarker(`${s.dir}/`).filter((p) => !ovsPids.includes(p)));
+  servicePids.push(...marked);
+  signalled += await stopPids(servicePids, inodes, grace, marked);
 
   // 2. bridges before ovs-vswitchd (its taps go with them), then the OVS pair
   await Promise.all(s.nodes.map(async (n) => {
@@ -79,18 +90,11 @@ export async function openstackDown(prefix: string, opts: { baseDir?: string; gr
     const bridges = r.code === 0 ? r.stdout.split('\n').map((b) => b.trim()).filter(Boolean) : [];
     if (bridges.length > 0) await vsctl(n.rundir, bridges.flatMap((b) => ['--', '--if-exists', 'del-br', b]), { allowFail: true, timeoutS: 10 });
   }));
-  const ovsPids: number[] = [];
-  for (const n of s.nodes) {
-    ovsPids.push(n.pids.vswitchd, n.pids.ovsdb);
-    for (const f of ['ovs-vswitchd.pid', 'ovsdb-server.pid']) {
-      const p = await readPidFile(join(n.rundir, f));
-      if (p) ovsPids.push(p);
-    }
-  }
   signalled += await stopPids(ovsPids, inodes, 5000);
 
   // 3. whatever still lives in our namespaces (children of the above, a failed up's leftovers)
-  signalled += await stopPids(pidsInNamespaces(inodes), inodes, 2000);
+  const leftMarked = new Set(pidsWithMarker(`${s.dir}/`));
+  signalled += await stopPids([...pidsInNamespaces(inodes), ...leftMarked], inodes, 2000, leftMarked);
 
   // 4. namespaces, root link, dir, reservation
   if (mine.length > 0) await ipBatch(mine.map((ns) => `netns del ${ns}`), { force: true });

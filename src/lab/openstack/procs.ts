@@ -56,6 +56,21 @@ export function pidsInNamespaces(inodes: ReadonlySet<number>): number[] {
   return out;
 }
 
+/** PIDs whose command line names `marker` (the lab dir): the lab's daemons wherever they run. */
+export function pidsWithMarker(marker: string): number[] {
+  const out: number[] = [];
+  if (marker.length < 8) return out;
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').some((a) => a.includes(marker))) out.push(Number(e));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
 /**
  * Start a long-running process inside `netns` (argv, new session, output to
  * logFile, environment = a clean system PATH + env). Returns its PID (the
@@ -85,12 +100,13 @@ export function startIn(netns: string, cmd: string, args: readonly string[], log
 }
 
 /**
- * Stop PIDs that live in the given namespaces: SIGTERM, wait up to graceMs,
+ * Stop PIDs that live in the given namespaces (or are in `marked`: their command
+ * line names the lab dir): SIGTERM, wait up to graceMs,
  * SIGKILL what is left, wait for them to go. PIDs outside those namespaces are
  * left alone. Returns how many were signalled.
  */
-export async function stopPids(pids: readonly number[], inodes: ReadonlySet<number>, graceMs = 10_000): Promise<number> {
-  const mine = [...new Set(pids)].filter((p) => Number.isInteger(p) && p > 1 && alive(p) && inodes.has(pidNetnsInode(p) ?? -1));
+export async function stopPids(pids: readonly number[], inodes: ReadonlySet<number>, graceMs = 10_000, marked: ReadonlySet<number> = new Set()): Promise<number> {
+  const mine = [...new Set(pids)].filter((p) => Number.isInteger(p) && p > 1 && alive(p) && (inodes.has(pidNetnsInode(p) ?? -1) || marked.has(p)));
   const signal = (p: number, s: NodeJS.Signals): void => {
     try {
       process.kill(p, s);
