@@ -48,24 +48,29 @@ export async function runCheckMtu(deps: ProbeDeps, a: MtuArgs): Promise<CheckRes
   const nicA = nicFor(cfg, A, type);
   const nicB = nicFor(cfg, B, type);
 
-  // the search and the interface reports run concurrently
-  const searchP = deps
-    .client(A.name)
-    .call(
-      mtuSearch,
-      {
-        dest,
-        ...(a.netns ? { netns: a.netns } : {}),
-        ...(a.iface ? { iface: a.iface } : {}),
-        ...(a.max ? { high: a.max } : {}),
-        ...(a.attempts ? { attempts: a.attempts } : {}),
-        ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
-      },
-      { signal: deps.signal },
-    )
-    .catch((e: unknown) => {
-      throw agentError(A.name, 'MTU search', e);
-    });
+  // both directions (when A has an address too) and the interface reports run
+  // concurrently: a round trip only proves the request's path, and a receiving
+  // NIC may accept a few bytes above its MTU (veth allows a VLAN tag's worth),
+  // so the smaller of the two directions is the path MTU
+  const search = (from: string, to: string, d: string, withNs: boolean): Promise<MtuSearchResult> =>
+    deps
+      .client(from)
+      .call(
+        mtuSearch,
+        {
+          dest: d,
+          ...(withNs && a.netns ? { netns: a.netns } : {}),
+          ...(withNs && a.iface ? { iface: a.iface } : {}),
+          ...(a.max ? { high: a.max } : {}),
+          ...(a.attempts ? { attempts: a.attempts } : {}),
+          ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
+        },
+        { signal: deps.signal },
+      )
+      .catch((e: unknown) => {
+        throw agentError(from, `MTU search towards ${to}`, e);
+      });
+  const back = destArg === undefined && a.netns === undefined && a.iface === undefined ? addressFor(A, type) : undefined;
   const reportP = async (agent: string, iface: string | undefined): Promise<IfaceReport | string | undefined> => {
     if (!iface) return undefined;
     try {
@@ -74,17 +79,23 @@ export async function runCheckMtu(deps: ProbeDeps, a: MtuArgs): Promise<CheckRes
       return agentError(agent, iface, e).message;
     }
   };
-  const holderP = (async (): Promise<IfaceReport | undefined> => {
-    if (destArg !== undefined) return undefined;
+  const holderOf = async (agent: string, addr: string | undefined): Promise<IfaceReport | undefined> => {
+    if (addr === undefined) return undefined;
     try {
-      const l = await deps.client(B.name).call(ifaceList, {}, { signal: deps.signal });
-      return l.interfaces.find((i) => i.addresses.some((x) => x.family === 'inet' && x.address === dest));
+      const l = await deps.client(agent).call(ifaceList, {}, { signal: deps.signal });
+      return l.interfaces.find((i) => i.addresses.some((x) => x.family === 'inet' && x.address === addr));
     } catch {
       return undefined;
     }
-  })();
-  const [search, repA, repB, holder] = await Promise.all([searchP, a.netns ? Promise.resolve(undefined) : reportP(A.name, nicA), a.netns ? Promise.resolve(undefined) : reportP(B.name, nicB), holderP]);
-  const routeRep = search.routeIface && search.routeIface !== nicA && !a.netns ? await reportP(A.name, search.routeIface) : undefined;
+  };
+  const [fwd, rev, repA, repB, holderB, holderA] = await Promise.all([
+    search(A.name, B.name, dest, true),
+    back === undefined ? Promise.resolve(undefined) : search(B.name, A.name, back, false),
+    a.netns ? Promise.resolve(undefined) : reportP(A.name, nicA),
+    a.netns ? Promise.resolve(undefined) : reportP(B.name, nicB),
+    destArg === undefined ? holderOf(B.name, dest) : Promise.resolve(undefined),
+    back === undefined ? Promise.resolve(undefined) : holderOf(A.name, back),
+  ]);
 
   const nics: Array<NicMtu & { role: string; note?: string }> = [];
   const add = (node: string, iface: string | undefined | null, rep: IfaceReport | string | undefined, role: string): void => {
@@ -93,47 +104,74 @@ export async function runCheckMtu(deps: ProbeDeps, a: MtuArgs): Promise<CheckRes
     if (typeof rep === 'string') nics.push({ node, iface, mtu: undefined, role, note: rep });
     else nics.push({ node, iface, mtu: rep?.mtu, role });
   };
-  if (a.netns) add(A.name, `${a.netns}/${search.routeIface ?? '?'}`, search.routeIfaceMtu === null ? undefined : ({ mtu: search.routeIfaceMtu } as IfaceReport), 'route interface (namespace)');
+  const routeMtu = (r: MtuSearchResult): IfaceReport | undefined => (r.routeIfaceMtu === null ? undefined : ({ mtu: r.routeIfaceMtu } as IfaceReport));
+  if (a.netns) add(A.name, `${a.netns}/${fwd.routeIface ?? '?'}`, routeMtu(fwd), 'route interface (namespace)');
   else {
-    add(A.name, search.routeIface, routeRep ?? (search.routeIface === nicA ? repA : undefined) ?? (search.routeIfaceMtu === null ? undefined : ({ mtu: search.routeIfaceMtu } as IfaceReport)), 'route interface');
+    add(A.name, fwd.routeIface, holderA?.name === fwd.routeIface ? holderA : routeMtu(fwd), 'route interface');
     add(A.name, nicA, repA, `${type} NIC`);
     add(B.name, nicB, repB, `${type} NIC`);
-    if (holder) add(B.name, holder.name, holder, `holds ${dest}`);
+    if (holderB) add(B.name, holderB.name, holderB, `holds ${dest}`);
+    if (rev) add(B.name, rev.routeIface, routeMtu(rev), 'route interface');
   }
-  return mtuResult(A.name, B.name, dest, search, nics, a.overlayMtu);
+  const dirs: MtuDirection[] = [{ from: A.name, to: B.name, dest, search: fwd }];
+  if (rev && back) dirs.push({ from: B.name, to: A.name, dest: back, search: rev });
+  return mtuResult(dirs, nics, a.overlayMtu);
 }
 
-export function mtuResult(a: string, b: string, dest: string, s: MtuSearchResult, nics: Array<NicMtu & { role: string; note?: string }>, overlayMtu?: number): CheckResult {
-  const hints = mtuHints(s.pathMtu ?? undefined, nics, overlayMtu);
+export interface MtuDirection {
+  from: string;
+  to: string;
+  dest: string;
+  search: MtuSearchResult;
+}
+
+export function mtuResult(dirs: MtuDirection[], nics: Array<NicMtu & { role: string; note?: string }>, overlayMtu?: number): CheckResult {
+  const first = dirs[0]!;
+  const reachable = dirs.every((d) => d.search.reachable);
+  const figures = dirs.map((d) => d.search.pathMtu).filter((x): x is number => x !== null);
+  const pathMtu = reachable && figures.length === dirs.length ? Math.min(...figures) : undefined;
+  const hints = mtuHints(pathMtu, nics, overlayMtu);
   const known = nics.filter((n) => n.mtu !== undefined).map((n) => n.mtu!);
   const maxCfg = known.length ? Math.max(...known) : undefined;
-  const ok = s.reachable && s.pathMtu !== null && (maxCfg === undefined || s.pathMtu >= maxCfg) && !hints.some((h) => h.level === 'warn');
+  const ok = pathMtu !== undefined && (maxCfg === undefined || pathMtu >= maxCfg) && !hints.some((h) => h.level === 'warn');
+  const frag = dirs.map((d) => d.search.fragNeeded).find((f) => f !== null) ?? null;
+  const rows = dirs.map((d) => {
+    const s = d.search;
+    return {
+      Direction: `${d.from} → ${d.to} (${d.dest})`,
+      'Path MTU': s.pathMtu,
+      'ICMP payload': s.pathMtu === null ? null : s.pathMtu - 28,
+      'First failing': s.firstFailing,
+      'Frag-needed': s.fragNeeded ? `from ${s.fragNeeded.from ?? '?'}${s.fragNeeded.nextHopMtu ? `, next-hop MTU ${s.fragNeeded.nextHopMtu}` : ''}` : 'none',
+      'Local limit': s.localLimit,
+      Probes: `${s.probes.length} (${s.low}..${s.high}), ${s.elapsedMs} ms`,
+    };
+  });
   const tables: Table[] = [
-    {
-      title: `path MTU ${a} → ${b} (${dest})`,
-      columns: ['Field', 'Value'],
-      rows: [
-        { Field: 'path MTU (largest DF datagram that passed)', Value: s.pathMtu },
-        { Field: 'largest ICMP payload (ping -s)', Value: s.pathMtu === null ? null : s.pathMtu - 28 },
-        { Field: 'first size that failed', Value: s.firstFailing },
-        { Field: 'frag-needed', Value: s.fragNeeded ? `from ${s.fragNeeded.from ?? '?'}${s.fragNeeded.nextHopMtu ? `, next-hop MTU ${s.fragNeeded.nextHopMtu}` : ''} (at ${s.fragNeeded.size})` : 'none seen' },
-        { Field: 'local limit (EMSGSIZE)', Value: s.localLimit },
-        { Field: 'sizes tried', Value: `${s.low}..${s.high}, ${s.probes.length} probes, ${s.elapsedMs} ms` },
-        { Field: `VXLAN tenant MTU this path carries`, Value: s.pathMtu === null ? null : s.pathMtu - OVERLAY_OVERHEAD.vxlan },
-      ],
-    },
+    { title: 'path MTU (largest DF datagram that passed)', columns: ['Direction', 'Path MTU', 'ICMP payload', 'First failing', 'Frag-needed', 'Local limit', 'Probes'], rows },
     { title: 'configured MTUs on the path', columns: ['Node', 'Interface', 'Role', 'MTU'], rows: nics.map((n) => ({ Node: n.node, Interface: n.iface, Role: n.role, MTU: n.mtu ?? n.note ?? null })) },
+    { title: 'hints', columns: ['Level', 'Hint'], rows: hints.map((h) => ({ Level: h.level, Hint: h.text })) },
   ];
   let verdict: string;
-  if (!s.reachable) verdict = `${dest} does not answer ${a} even at ${s.low} bytes: no path MTU`;
-  else {
-    verdict = `path MTU ${a} → ${b} (${dest}) is ${s.pathMtu}`;
-    if (s.fragNeeded) verdict += `; frag-needed from ${s.fragNeeded.from ?? '?'}${s.fragNeeded.nextHopMtu ? ` (next-hop MTU ${s.fragNeeded.nextHopMtu})` : ''}`;
+  const between = dirs.length === 2 ? `between ${first.from} and ${first.to}` : `${first.from} → ${first.to} (${first.dest})`;
+  if (!reachable) {
+    const dead = dirs.filter((d) => !d.search.reachable).map((d) => `${d.dest} does not answer ${d.from} even at ${d.search.low} bytes`);
+    verdict = `${dead.join('; ')}: no path MTU`;
+  } else {
+    verdict = `path MTU ${between} is ${pathMtu}`;
+    if (dirs.length === 2 && figures[0] !== figures[1]) verdict += ` (${dirs.map((d) => `${d.from} → ${d.to}: ${d.search.pathMtu}`).join(', ')})`;
+    if (frag) verdict += `; frag-needed from ${frag.from ?? '?'}${frag.nextHopMtu ? ` (next-hop MTU ${frag.nextHopMtu})` : ''}`;
     const warns = hints.filter((h) => h.level === 'warn').map((h) => h.text);
     if (warns.length) verdict += `; ${warns.join('; ')}`;
-    else verdict += `; VXLAN over it carries ≤ ${s.pathMtu! - OVERLAY_OVERHEAD.vxlan}`;
+    else verdict += `; VXLAN over it carries ≤ ${pathMtu! - OVERLAY_OVERHEAD.vxlan}`;
   }
-  return { command: 'check-mtu', ok, verdict, tables, data: { from: a, to: b, dest, search: s, nics, hints } };
+  return {
+    command: 'check-mtu',
+    ok,
+    verdict,
+    tables,
+    data: { pathMtu: pathMtu ?? null, vxlanTenantMtu: pathMtu === undefined ? null : pathMtu - OVERLAY_OVERHEAD.vxlan, directions: dirs, nics, hints },
+  };
 }
 
 export function register(program: Command, ctx: CliContext): void {
