@@ -58,6 +58,11 @@ export async function labDown(prefix: string, opts: { baseDir?: string } = {}): 
   const baseDir = opts.baseDir ?? DEFAULT_BASE_DIR;
   const state = await readState(assertPrefix(prefix), baseDir);
   if (!state) return { prefix, removed: false, netns: 0, pids: 0 };
+  if ((state as { kind?: string }).kind === 'openstack') {
+    // a lab with a real Neutron control plane (lab up --openstack) has its own teardown
+    const { openstackDown } = await import('./openstack/index.js');
+    return await openstackDown(prefix, { baseDir });
+  }
   const marker = `${state.dir}/`;
   const pids = await allPids(state);
   await stopPids(pids, marker);

@@ -100,7 +100,29 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--prefix <prefix>', 'lab prefix (names of its namespaces and links)', DEFAULT_PREFIX)
     .option('--spec <file>', 'lab spec (JSON or YAML: vlanSegmentationId, vxlanVni, trunkedVlans, vms, agents, ...)')
     .option('--no-agents', 'do not start steth-agents')
+    .option('--openstack', 'a REAL Neutron control plane instead (keystone, neutron-server, OVS + DHCP agents, rabbitmq, mariadb from Debian packages, installed if missing): nodes network-1 and compute-2, ~1.5 GB')
+    .option('--no-install', 'with --openstack: fail instead of installing missing packages')
     .action(async (opts) => {
+      if (opts.openstack) {
+        const { openstackUp } = await import('../../lab/openstack/index.js');
+        const t0 = Date.now();
+        const progress = ctx.out.progress('lab up --openstack');
+        let os;
+        try {
+          os = await openstackUp({ prefix: opts.prefix, install: opts.install !== false, ...(opts.agents === false ? { agents: false } : {}), log: (l) => progress.update(`lab up --openstack: ${l}`) });
+        } finally {
+          progress.stop();
+        }
+        const { token: _t, ...pub } = os;
+        ctx.out.emit({
+          command: 'lab up',
+          ok: true,
+          verdict: `OpenStack lab ${os.prefix} up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${os.nodes.length} nodes, ${os.ports.length} ports; use --config ${os.configPath} with OS_CLIENT_CONFIG_FILE=${os.cloudsYaml} OS_CLOUD=${os.cloud}`,
+          tables: stateTables(os as unknown as LabState),
+          data: pub,
+        });
+        return;
+      }
       const { labUp } = await import('../../lab/index.js');
       const spec = opts.spec ? await readSpecFile(opts.spec) : {};
       if (opts.agents === false) spec.agents = false;
