@@ -91,6 +91,7 @@ export function createCaptureMethods(deps: CaptureMethodDeps = {}): { methods: M
         ...(p.netns === undefined ? {} : { netns: p.netns }),
         ...(p.filter === undefined ? {} : { filter: p.filter }),
         ...(p.snaplen === undefined ? {} : { snaplen: p.snaplen }),
+        ...(p.bufferSize === undefined ? {} : { bufferSize: p.bufferSize }),
         ...(p.direction === undefined ? {} : { direction: p.direction }),
         maxQueue: p.maxFrames ?? DEFAULT_MAX_FRAMES,
       },

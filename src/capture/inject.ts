@@ -49,17 +49,19 @@ export class Injector {
 
   /** Send one frame; returns the bytes written. */
   send(frame: Uint8Array): number {
-    if (this.#handle.closed) throw new PcapError('injector is closed', 'ECLOSED');
+    // closed is checked by the addon (ECLOSED): one boundary crossing per frame
     return this.#handle.inject(checkFrame(frame), this.pad);
   }
 
   /** Send frames in one call (sendmmsg); returns how many were sent. On a failure
    *  part-way the PcapError carries `sent`. */
   sendBatch(frames: readonly Uint8Array[]): number {
-    if (this.#handle.closed) throw new PcapError('injector is closed', 'ECLOSED');
     if (!Array.isArray(frames)) throw new PcapError('frames must be an array', 'EINVAL');
     for (let i = 0; i < frames.length; i++) checkFrame(frames[i], i);
-    if (frames.length === 0) return 0;
+    if (frames.length === 0) {
+      if (this.#handle.closed) throw new PcapError('injector is closed', 'ECLOSED');
+      return 0;
+    }
     return this.#handle.injectBatch(frames, this.pad);
   }
 

@@ -17,6 +17,8 @@ export interface NativeOpenOptions {
   immediate: boolean;
   /** ring size in bytes (pcap_set_buffer_size) */
   bufferSize: number;
+  /** pcap_set_timeout: how long the kernel holds a ring block when not immediate (ms) */
+  timeoutMs?: number;
   /** ask for nanosecond timestamps (falls back to micro if refused) */
   nano: boolean;
   direction?: NativeDirection;
