@@ -32,7 +32,16 @@ export function answers(request: readonly Layer[], response: readonly Layer[]): 
   const rIcmp = findLayer(response, 'icmp');
   if (rIcmp && ERROR_TYPES.has(rIcmp.type) && rIcmp.quoted) {
     const inner = findLayer(rIcmp.quoted, 'ipv4');
-    if (inner && inner.src === qIp.src && inner.dst === qIp.dst && inner.id === qIp.id && inner.protocol === qIp.protocol) return true;
+    if (inner && inner.src === qIp.src && inner.dst === qIp.dst && inner.id === qIp.id && inner.protocol === qIp.protocol) {
+      // the quote carries the first 8 bytes of the payload: compare them too (DF pings all have IP id 0)
+      const qq = findLayer(request, 'icmp');
+      const iq = findLayer(rIcmp.quoted, 'icmp');
+      if (qq && iq) return qq.type === iq.type && qq.id === iq.id && qq.seq === iq.seq;
+      const qu = findLayer(request, 'udp');
+      const iu = findLayer(rIcmp.quoted, 'udp');
+      if (qu && iu) return qu.srcPort === iu.srcPort && qu.dstPort === iu.dstPort;
+      return true;
+    }
   }
   const qIcmp = findLayer(request, 'icmp');
   if (qIcmp && qIcmp.type === 8) {
