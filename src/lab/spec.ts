@@ -114,7 +114,7 @@ export function planLab(spec: LabSpec, octet: number, token: string): LabState {
     for (const m of nodes) if (m !== n) n.ofPorts.vxlan[m.name] = tunnelPortName(m.underlay);
   }
   const network = nodes[0]!;
-  const mkNet = (type: TenantNetworkType, idx: number): LabNetwork => {
+  const mkNet = (type: TenantNetworkType): LabNetwork => {
     const id = randomUUID();
     const third = type === 'vlan' ? 100 : 200;
     const dhcpPortId = randomUUID();
@@ -144,10 +144,9 @@ export function planLab(spec: LabSpec, octet: number, token: string): LabState {
       },
     };
     if (type === 'vlan') net.physicalNetwork = 'physnet1';
-    void idx;
     return net;
   };
-  const networks = [mkNet('vlan', 0), mkNet('vxlan', 1)];
+  const networks = [mkNet('vlan'), mkNet('vxlan')];
   const hostCounter: Record<string, number> = { vlan: 10, vxlan: 10 };
   const ports: LabPort[] = spec.vms.map((vm) => {
     const id = randomUUID();

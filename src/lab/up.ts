@@ -14,7 +14,7 @@ import { run } from '../host/exec.js';
 import { renderStethConf } from './conf.js';
 import { quiet } from './ip6.js';
 import { brIntFlows, brPhysFlows, brTunFlows } from './flows.js';
-import { ipBatch, pidAlive, replaceFlows, spawnDaemon, startOvsdb, startVswitchd, vsctl, waitTcp } from './host.js';
+import { ipBatch, pidAlive, readPid, replaceFlows, spawnDaemon, startOvsdb, startVswitchd, vsctl, waitTcp } from './host.js';
 import { planLab, resolveSpec } from './spec.js';
 import { readState, reserveOctet, saveState, releaseOctet } from './state.js';
 import type { LabNetwork, LabNode, LabPort, LabSpec, LabState } from './types.js';
@@ -82,8 +82,13 @@ export async function labUp(partial: Partial<LabSpec> = {}, opts: UpOptions = {}
   }
 }
 
+/** Every daemon of an existing lab still runs (faults may stop some: then up rebuilds the lab). */
 async function healthy(s: LabState): Promise<boolean> {
-  return s.nodes.every((n) => pidAlive(n.pids.vswitchd) && pidAlive(n.pids.ovsdb)) && pidAlive(s.switch.pids.vswitchd);
+  return (
+    s.nodes.every((n) => pidAlive(n.pids.vswitchd) && pidAlive(n.pids.ovsdb) && (n.agentPid === undefined || pidAlive(n.agentPid))) &&
+    pidAlive(s.switch.pids.vswitchd) &&
+    s.networks.every((n) => n.dhcp.pid !== undefined && pidAlive(n.dhcp.pid))
+  );
 }
 
 function nodeByName(state: LabState, name: string): LabNode {
@@ -274,7 +279,6 @@ export async function startDnsmasq(state: LabState, net: LabNetwork): Promise<vo
     ],
     { netns: d.netns },
   );
-  const { readPid } = await import('./host.js');
   d.pid = await readPid(pidFile);
 }
 
