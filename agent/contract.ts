@@ -18,6 +18,8 @@ export const agentHello = declare(
     authRequired: z.boolean(),
     tls: z.boolean(),
     node: z.string(),
+    /** process memory in MB (rss, V8 heap used/total, external + array buffers) */
+    memory: z.object({ rss: z.number(), heapUsed: z.number(), heapTotal: z.number(), external: z.number() }).optional(),
   }),
   'identify the agent: version, host, node name, methods it serves, interfaces, uptime',
   10_000,

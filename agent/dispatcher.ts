@@ -12,14 +12,32 @@
  * shutdown. A concurrency limit queues work beyond `maxConcurrent` (answering
  * EBUSY once the queue is full).
  */
-import type { JSONRPCID, JSONRPCResponse } from 'json-rpc-2.0';
-import { JSONRPCErrorCode, createJSONRPCErrorResponse, createJSONRPCSuccessResponse } from 'json-rpc-2.0';
+// json-rpc-2.0's message types; its runtime (client + server classes, ~7 MB RSS
+// through the CJS loader) is not needed for the few constructors used here
+import type { JSONRPCID, JSONRPCResponse, JSONRPCErrorResponse, JSONRPCSuccessResponse } from 'json-rpc-2.0';
 import type { z } from 'zod';
 import { DOMAIN_ERROR, type AgentContext, type MethodImpl } from '../src/rpc/method.js';
 import { StethError } from '../src/errors.js';
 import { printable } from '../src/validate.js';
 
 export type LogFn = AgentContext['log'];
+
+/** The spec's reserved codes (same values as json-rpc-2.0's JSONRPCErrorCode). */
+export const JSONRPCErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+} as const;
+
+function createJSONRPCErrorResponse(id: JSONRPCID, code: number, message: string, data?: unknown): JSONRPCErrorResponse {
+  return data === undefined ? { jsonrpc: '2.0', id, error: { code, message } } : { jsonrpc: '2.0', id, error: { code, message, data } };
+}
+
+function createJSONRPCSuccessResponse(id: JSONRPCID, result: unknown): JSONRPCSuccessResponse {
+  return { jsonrpc: '2.0', id, result };
+}
 
 export interface DispatchOptions {
   /** the caller's deadline for this body (ms) */
@@ -57,6 +75,10 @@ export class Dispatcher {
   readonly #shutdown = new AbortController();
   #running = 0;
   readonly #queue: Array<() => void> = [];
+  /** epoch ms of the last request finished (for idle housekeeping) */
+  lastActivity = 0;
+  /** requests handled since start */
+  handled = 0;
 
   constructor(methods: readonly MethodImpl[], opts: DispatcherOptions) {
     for (const m of methods) {
@@ -229,6 +251,8 @@ export class Dispatcher {
       return await fn();
     } finally {
       this.#running--;
+      this.handled++;
+      this.lastActivity = Date.now();
       this.#queue.shift()?.();
     }
   }

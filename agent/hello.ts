@@ -4,7 +4,7 @@ import { implement, type MethodImpl } from '../src/rpc/method.js';
 import { agentHello } from './contract.js';
 
 export { agentHello };
-import { ifaceReport } from '../src/host/iface.js';
+import { ifaceBriefs } from '../src/host/iface.js';
 import { getRuntime } from './context.js';
 
 export const methods: MethodImpl[] = [
@@ -12,14 +12,7 @@ export const methods: MethodImpl[] = [
     const rt = getRuntime();
     let interfaces: Array<{ name: string; state: string; mtu: number; mac: string | null; addresses: string[]; kind: string | null }> = [];
     try {
-      interfaces = (await ifaceReport(undefined, { signal: ctx.signal })).map((r) => ({
-        name: r.name,
-        state: r.state,
-        mtu: r.mtu,
-        mac: r.mac,
-        addresses: r.addresses.map((a) => `${a.address}/${a.prefix}`),
-        kind: r.kind,
-      }));
+      interfaces = await ifaceBriefs();
     } catch (e) {
       ctx.log('warn', 'agent.hello could not list interfaces', { error: e instanceof Error ? e.message : String(e) });
     }
@@ -35,6 +28,13 @@ export const methods: MethodImpl[] = [
       authRequired: rt.authRequired,
       tls: rt.tls,
       node: process.version,
+      memory: memoryMb(),
     };
   }),
 ];
+
+function memoryMb(): { rss: number; heapUsed: number; heapTotal: number; external: number } {
+  const m = process.memoryUsage();
+  const mb = (n: number): number => Math.round(n / 1e5) / 10;
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external + m.arrayBuffers) };
+}

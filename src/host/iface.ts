@@ -237,3 +237,44 @@ export function parseIfconfig(text: string): IfaceReport[] {
 function maskToPrefix(mask: string): number {
   return mask.split('.').reduce((n, o) => n + (Number(o) >>> 0).toString(2).split('').filter((c) => c === '1').length, 0);
 }
+
+export interface IfaceBrief {
+  name: string;
+  state: string;
+  mtu: number;
+  mac: string | null;
+  addresses: string[];
+  kind: string | null;
+}
+
+/**
+ * A cheap interface list for agent.hello: /sys/class/net + os.networkInterfaces(),
+ * no process spawned (ifaceReport runs ip -json -details -statistics).
+ */
+export async function ifaceBriefs(): Promise<IfaceBrief[]> {
+  const { readdir } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const names = (await readdir('/sys/class/net')).sort();
+  const nics = os.networkInterfaces();
+  const read = async (n: string, f: string): Promise<string | null> => {
+    try {
+      return (await readFile(`/sys/class/net/${n}/${f}`, 'utf8')).trim();
+    } catch {
+      return null;
+    }
+  };
+  return await Promise.all(
+    names.map(async (name) => {
+      const [state, mtu, mac, uevent] = await Promise.all([read(name, 'operstate'), read(name, 'mtu'), read(name, 'address'), read(name, 'uevent')]);
+      const devtype = uevent ? /^DEVTYPE=(.+)$/m.exec(uevent)?.[1] ?? null : null;
+      return {
+        name,
+        state: (state ?? 'unknown').toUpperCase(),
+        mtu: Number(mtu ?? 0),
+        mac: mac && mac !== '' ? mac : null,
+        addresses: (nics[name] ?? []).map((a) => a.cidr ?? `${a.address}`),
+        kind: devtype,
+      };
+    }),
+  );
+}
