@@ -48,6 +48,14 @@ export function decodeByLinkType(bytes: Uint8Array, linkType: number): DecodedFr
       if (!first) return { layers: [{ layer: 'raw', data: Buffer.from(bytes.subarray(16)).toString('hex') }], error: new WireError('UNSUPPORTED', 'sll', 14, `protocol 0x${proto.toString(16)}`) };
       return decodeFrame(bytes.subarray(16), first);
     }
+    case 276: {
+      // Linux cooked capture v2 (tcpdump -i any): 20-byte header, protocol at 0
+      if (bytes.length < 20) return { layers: [], error: new WireError('TRUNCATED', 'sll2', 0, 'Linux cooked v2 header is 20 bytes') };
+      const proto = (bytes[0]! << 8) | bytes[1]!;
+      const first: LayerName | undefined = registries.etherType.get(proto);
+      if (!first) return { layers: [{ layer: 'raw', data: Buffer.from(bytes.subarray(20)).toString('hex') }], error: new WireError('UNSUPPORTED', 'sll2', 0, `protocol 0x${proto.toString(16)}`) };
+      return decodeFrame(bytes.subarray(20), first);
+    }
     default:
       return { layers: [{ layer: 'raw', data: Buffer.from(bytes).toString('hex') }], error: new WireError('UNSUPPORTED', 'pcap', 0, `link type ${linkType}`) };
   }
