@@ -18,6 +18,7 @@ export * from './http.js';
 export * from './keystone.js';
 export * from './neutron.js';
 export * from './resolve.js';
+export * from './agents.js';
 
 export type ClientOptions = SessionOptions & NeutronOptions;
 

@@ -308,3 +308,11 @@ test('logs carry method, path and status but never the password or token', async
   t.false(all.includes(PASSWORD));
   for (const tok of cloud.tokens) t.false(all.includes(tok));
 });
+
+test('neutronAgentRows: host, type, alive of every agent, sorted by host', async (t) => {
+  const cloud = await withCloud(t);
+  seedSimple(cloud);
+  const { neutronAgentRows } = await import('../../../src/openstack/agents.js');
+  const rows = await neutronAgentRows(neutronClient(creds(cloud), fast));
+  t.deepEqual(rows.map((r) => [r.host, r.type, r.alive]), [['compute-2', 'Open vSwitch agent', true], ['network-1', 'DHCP agent', true]]);
+});
