@@ -35,7 +35,8 @@ export async function labUp(partial: Partial<LabSpec> = {}, opts: UpOptions = {}
   const spec = resolveSpec(partial, opts.prefix);
   const existing = await readState(spec.prefix, spec.baseDir);
   if (existing) {
-    if (existing.phase === 'up' && (await healthy(existing))) return existing;
+    // a lab with active faults is broken on purpose: leave it (heal or down first)
+    if (existing.phase === 'up' && (existing.faults.length > 0 || (await healthy(existing)))) return existing;
     const { labDown } = await import('./down.js');
     await labDown(spec.prefix, { baseDir: spec.baseDir });
   }
