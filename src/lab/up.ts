@@ -297,7 +297,7 @@ async function startAgents(state: LabState, spec: LabSpec): Promise<void> {
       );
       await saveState(state);
       const pid = n.agentPid;
-      if (!(await waitTcp(n.addresses.mgmt, spec.agentPort, 15_000, () => pidAlive(pid)))) {
+      if (!(await waitTcp(n.addresses.mgmt, spec.agentPort, 30_000, () => pidAlive(pid)))) {
         throw new StethError('EAGENT', `steth-agent on ${n.name} did not start listening on ${n.addresses.mgmt}:${spec.agentPort}`, { hint: `see ${join(n.rundir, 'agent.log')}` });
       }
     }),
