@@ -6,7 +6,8 @@
  * then OFFER (and with `full` REQUEST → ACK → RELEASE, so no lease is kept).
  * Plus the original calls check_dhcp_on_comp / check_dhcp_on_net in their envelope.
  */
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { implement, type AgentContext, type MethodImpl } from '../../src/rpc/method.js';
 import { run } from '../../src/host/exec.js';
@@ -20,6 +21,7 @@ import type { ArpRepr, DhcpRepr } from '../../src/packet/index.js';
 import { checkDhcpOnComp, checkDhcpOnNet, dhcpArpFromQdhcp, dhcpExchange, dhcpHostEntry, dhcpPortInfo, dhcpServers } from './contract.js';
 import type { DeviceFact, DhcpServerFacts, ExchangeResult, OfferSummary, PortNodeFacts } from './model.js';
 import { hostsFileEntry, parseDnsmasqArgs, segmentationFromFlows } from './parse.js';
+import { ovsdbView } from './ovsdb.js';
 import { offerSummary } from './frames.js';
 import { dhcpTypeName } from './correlate.js';
 
@@ -137,6 +139,8 @@ interface NodeView {
   vxlan: VxlanPort[];
   warnings: string[];
   flows?: Promise<Array<{ bridge: string; lines: string[] }>>;
+  /** vxlan already read with the snapshot */
+  vxlanKnown?: boolean;
 }
 
 // dhcp.portInfo and dhcp.servers arrive together from one check: they share one view of the node
@@ -161,20 +165,37 @@ async function nodeView(ctx: AgentContext): Promise<NodeView> {
 async function freshNodeView(ctx: AgentContext): Promise<NodeView> {
   const warnings: string[] = [];
   const rundir = rundirOf(ctx.ovsdb);
-  const [snap, links, vswitchd] = await Promise.all([
-    ovsSnapshot(ctx.ovsdb, { signal: ctx.signal }).catch((e: unknown) => {
+  let vxlan: VxlanPort[] | undefined;
+  const snapshot = async (): Promise<OvsSnapshot | null> => {
+    const remote = ctx.ovsdb ?? `unix:${join(rundir, 'db.sock')}`;
+    try {
+      const v = await ovsdbView(remote);
+      vxlan = v.ports
+        .filter((p) => p.type === 'vxlan')
+        .map((p) => {
+          const o = v.options[p.name] ?? {};
+          return { name: p.name, ...(o.local_ip ? { localIp: o.local_ip } : {}), ...(o.remote_ip ? { remoteIp: o.remote_ip } : {}) };
+        });
+      return v;
+    } catch {
+      // not a unix socket we can read: ovs-vsctl
+    }
+    try {
+      return await ovsSnapshot(ctx.ovsdb, { signal: ctx.signal });
+    } catch (e) {
       warnings.push(`OVSDB: ${(e as Error).message}`);
       return null;
-    }),
-    ipLinks(undefined, ctx.signal),
-    vswitchdRunning(rundir),
-  ]);
-  return { snap, links: new Map(links.map((l) => [l.name, l])), rundir, vswitchd, vxlan: [], warnings };
+    }
+  };
+  const [snap, links, vswitchd] = await Promise.all([snapshot(), ipLinks(undefined, ctx.signal), vswitchdRunning(rundir)]);
+  const v: NodeView = { snap, links: new Map(links.map((l) => [l.name, l])), rundir, vswitchd, vxlan: vxlan ?? [], warnings };
+  if (vxlan) v.vxlanKnown = true;
+  return v;
 }
 
 /** VXLAN ports (remote/local ip) only when there are any: one more ovs-vsctl call. */
 async function withVxlan(v: NodeView, ctx: AgentContext): Promise<void> {
-  if (!v.snap || !v.snap.ports.some((p) => p.type === 'vxlan')) return;
+  if (v.vxlanKnown || !v.snap || !v.snap.ports.some((p) => p.type === 'vxlan')) return;
   v.vxlan = await vxlanPorts(ctx.ovsdb, ctx.signal).catch(() => [] as VxlanPort[]);
 }
 
@@ -203,7 +224,10 @@ function uplinkOf(v: NodeView, intBridge: string | undefined, given: string | un
 async function segmentationOf(v: NodeView, intBridge: string, localVlan: number | null, signal?: AbortSignal): Promise<PortNodeFacts['segmentation']> {
   if (localVlan === null || !v.snap || !v.vswitchd) return undefined;
   const snap = v.snap;
-  v.flows ??= Promise.all(snap.bridges.map(async (b) => ({ bridge: b.name, lines: (await dumpFlows(v.rundir, b.name, signal)) ?? [] })));
+  // translation lives on the bridges next to the integration bridge, not on it (its access ports carry tags)
+  const integration = new Set(snap.ports.filter((p) => p.tag !== null).map((p) => p.bridge));
+  integration.add(intBridge);
+  v.flows ??= Promise.all(snap.bridges.filter((b) => !integration.has(b.name)).map(async (b) => ({ bridge: b.name, lines: (await dumpFlows(v.rundir, b.name, signal)) ?? [] })));
   const dumps = (await v.flows).filter((d) => d.bridge !== intBridge);
   return segmentationFromFlows(dumps, localVlan);
 }
@@ -278,25 +302,40 @@ interface DnsmasqProc {
   pid: number;
   argv: string[];
   nsIno: number;
+  /** interfaces of the process's network namespace (/proc/PID/net/dev), no exec needed */
+  ifaces: string[];
 }
 
+let recentProcs: { at: number; procs: DnsmasqProc[] } | undefined;
+
+/** dnsmasq processes with their network namespace; synchronous /proc reads (tiny files: far
+ *  cheaper than a thread-pool round trip each), remembered for half a second (servers → hostEntry). */
 async function dnsmasqProcs(): Promise<DnsmasqProc[]> {
+  if (recentProcs && Date.now() - recentProcs.at < 500) return recentProcs.procs;
   const out: DnsmasqProc[] = [];
-  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
-  await Promise.all(
-    pids.map(async (p) => {
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() !== 'dnsmasq') continue;
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter((x) => x !== '');
+      const m = /\[(\d+)\]/.exec(readlinkSync(`/proc/${p}/ns/net`));
+      let dev = '';
       try {
-        const comm = (await readFile(`/proc/${p}/comm`, 'utf8')).trim();
-        if (comm !== 'dnsmasq') return;
-        const argv = (await readFile(`/proc/${p}/cmdline`, 'utf8')).split('\0').filter((x) => x !== '');
-        const ns = await readlink(`/proc/${p}/ns/net`);
-        const m = /\[(\d+)\]/.exec(ns);
-        if (m) out.push({ pid: Number(p), argv, nsIno: Number(m[1]) });
+        dev = readFileSync(`/proc/${p}/net/dev`, 'utf8');
       } catch {
-        // the process went away
+        dev = '';
       }
-    }),
-  );
+      const ifaces = dev
+        .split('\n')
+        .slice(2)
+        .map((l) => l.split(':')[0]!.trim())
+        .filter((x) => x !== '');
+      if (m) out.push({ pid: Number(p), argv, nsIno: Number(m[1]), ifaces });
+    } catch {
+      // the process went away
+    }
+  }
+  recentProcs = { at: Date.now(), procs: out };
   return out;
 }
 
@@ -360,18 +399,35 @@ export async function servers(ctx: AgentContext, opts: { mac?: string; networkId
   if (moved.size === 0) return [];
   const [procs] = await Promise.all([dnsmasqProcs(), withVxlan(v, ctx)]);
   const out: DhcpServerFacts[] = [];
-  const nsLinks = await Promise.all(names.map(async (netns) => ({ netns, links: await ipLinks(netns, ctx.signal).catch(() => [] as Link[]) })));
-  for (const { netns, links } of nsLinks) {
-    const ours = links.filter((l) => moved.has(l.name));
-    if (ours.length === 0) continue; // a qdhcp namespace of another node (or not OVS-plugged)
-    const dev = ours[0]!;
+  // fast path: a running dnsmasq shows its namespace's interfaces in /proc; only namespaces
+  // left over (dnsmasq stopped) are entered with `ip -n`
+  const inos = await Promise.all(names.map(async (netns) => ({ netns, ino: await stat(`/run/netns/${netns}`).then((x) => x.ino).catch(() => -1) })));
+  const found: Array<{ netns: string; dev: Pick<Link, 'name'> & Partial<Link> }> = [];
+  const left = new Set(moved);
+  for (const { netns, ino } of inos) {
+    const proc = procs.find((p) => p.nsIno === ino);
+    const name = proc?.ifaces.find((i) => moved.has(i));
+    if (name) {
+      found.push({ netns, dev: { name } });
+      left.delete(name);
+    }
+  }
+  if (left.size > 0) {
+    const rest = names.filter((n) => !found.some((f) => f.netns === n));
+    const nsLinks = await Promise.all(rest.map(async (netns) => ({ netns, links: await ipLinks(netns, ctx.signal).catch(() => [] as Link[]) })));
+    for (const { netns, links } of nsLinks) {
+      const dev = links.find((l) => left.has(l.name));
+      if (dev) found.push({ netns, dev });
+    }
+  }
+  for (const { netns, dev } of found) {
     const ovsPort = snap.ports.find((p) => p.name === dev.name)!;
     const s: DhcpServerFacts = {
       node: ctx.nodeName,
       netns,
       networkId: netns.slice('qdhcp-'.length),
       iface: dev.name,
-      ips: dev.addresses.filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefix}`),
+      ips: (dev.addresses ?? []).filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefix}`),
       localVlan: ovsPort.tag,
       dnsmasq: { running: false },
       hostsFileRead: false,
@@ -530,8 +586,11 @@ export async function arpFromQdhcp(ctx: AgentContext, opts: { networkId: string;
   const ip = parseIPv4(opts.ip);
   const netns = `qdhcp-${assertUuid(opts.networkId, 'network id')}`;
   const [srv] = await servers(ctx, { networkId: opts.networkId, ...(opts.uplink ? { uplink: opts.uplink } : {}) });
-  if (!srv || !srv.iface || !srv.mac) throw new StethError('ENOENT', `no DHCP port of network ${opts.networkId} in ${netns} on ${ctx.nodeName}`, { hint: 'is this the node that serves DHCP for the network?' });
-  const srcIp = srv.ips[0]?.split('/')[0];
+  if (!srv || !srv.iface) throw new StethError('ENOENT', `no DHCP port of network ${opts.networkId} in ${netns} on ${ctx.nodeName}`, { hint: 'is this the node that serves DHCP for the network?' });
+  const dev = (await ipLinks(netns, ctx.signal)).find((l) => l.name === srv.iface);
+  if (!dev?.mac) throw new StethError('ENOENT', `the DHCP port ${srv.iface} in ${netns} has no MAC`);
+  srv.mac = dev.mac;
+  const srcIp = dev.addresses.find((a) => a.family === 'inet')?.address;
   if (!srcIp) throw new StethError('ENOENT', `the DHCP port ${srv.iface} in ${netns} has no IPv4 address`);
   const v = await nodeView(ctx);
   const ovsPort = v.snap?.ports.find((p) => p.name === srv.iface);
