@@ -6,7 +6,7 @@
  * layer objects are never mutated.
  */
 import { arp } from './arp.js';
-import { DEFAULT_ENCODE_OPTIONS, type DecodeCtx, type Decoded, type LayerCodec } from './codec.js';
+import { DEFAULT_ENCODE_OPTIONS, type DecodeCtx, type Decoded, type EncodeCtx, type LayerCodec } from './codec.js';
 import { dhcp } from './dhcp.js';
 import { WireError } from './errors.js';
 import { MIN_FRAME, ethernet } from './ethernet.js';
@@ -152,53 +152,94 @@ function effective(l: Layer, next: Layer | undefined, fixNext: boolean): Layer {
  * Encode layers outermost-first as given, serialised innermost-first so lengths and
  * checksums cover what follows. Throws WireError for reprs that cannot be encoded.
  */
-export function encodeFrame(layers: readonly Layer[], opts: EncodeOptions = {}): Buffer {
-  const o = opts === undefined || Object.keys(opts).length === 0 ? DEFAULT_ENCODE_OPTIONS : { ...DEFAULT_ENCODE_OPTIONS, ...stripUndefined(opts) };
+// scratch space reused by encodeFrame (synchronous, never re-entered by a codec)
+const sEff: Layer[] = [];
+let sHead = new Int32Array(16);
+let sTail = new Int32Array(16);
+const sIps: Array<Ipv4Repr | undefined> = [];
+const KNOWN = new Set<string>(Object.keys(CODECS));
+
+// Output buffers are carved from 64 KiB zeroed slabs that are never reused (like Node's own
+// Buffer pool, without its per-call overhead); a slab is freed when no frame refers to it.
+const SLAB = 65536;
+let slab = new ArrayBuffer(SLAB);
+let slabOff = 0;
+function allocFrame(n: number): Buffer {
+  if (n > 8192) return Buffer.alloc(n);
+  if (slabOff + n > SLAB) {
+    slab = new ArrayBuffer(SLAB);
+    slabOff = 0;
+  }
+  const b = Buffer.from(slab, slabOff, n);
+  slabOff += (n + 7) & ~7;
+  return b;
+}
+
+export function encodeFrame(layers: readonly Layer[], opts?: EncodeOptions): Buffer {
+  let o = DEFAULT_ENCODE_OPTIONS;
+  if (opts !== undefined) {
+    for (const k in opts) {
+      o = { ...DEFAULT_ENCODE_OPTIONS, ...stripUndefined(opts) };
+      break;
+    }
+  }
   const n = layers.length;
   if (n === 0) return Buffer.alloc(0);
-  const eff: Layer[] = new Array(n);
-  const head: number[] = new Array(n);
-  const tail: number[] = new Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const l = layers[i];
-    if (l === null || typeof l !== 'object' || !(l.layer in CODECS)) throw new WireError('UNSUPPORTED', String((l as { layer?: unknown } | null)?.layer), -1, 'unknown layer');
-    const e = effective(l, layers[i + 1], o.fixNextProtocol);
-    eff[i] = e;
-    const c = CODECS[e.layer] as LayerCodec<Layer>;
-    head[i] = c.headerLength(e);
-    tail[i] = c.trailerLength ? c.trailerLength(e) : 0;
-    total += head[i]! + tail[i]!;
+  if (sHead.length < n) {
+    sHead = new Int32Array(n * 2);
+    sTail = new Int32Array(n * 2);
   }
-  // pad only when the caller did not say what the padding is (a decoded frame carries its own)
-  const first = eff[0]!;
-  const frameLen = o.pad && first.layer === 'ethernet' && first.padding === undefined && total < MIN_FRAME ? MIN_FRAME : total;
-  const buf = Buffer.allocUnsafe(frameLen);
-  if (frameLen > total) buf.fill(0, total);
-  // offsets: header i starts after the headers before it; its trailer follows its payload
-  const start: number[] = new Array(n);
-  let p = 0;
-  for (let i = 0; i < n; i++) {
-    start[i] = p;
-    p += head[i]!;
+  const eff = sEff;
+  const head = sHead;
+  const tail = sTail;
+  const ips = sIps;
+  try {
+    let total = 0;
+    let ip: Ipv4Repr | undefined;
+    for (let i = 0; i < n; i++) {
+      const l = layers[i];
+      if (l === null || typeof l !== 'object' || !KNOWN.has(l.layer)) throw new WireError('UNSUPPORTED', String((l as { layer?: unknown } | null)?.layer), -1, 'unknown layer');
+      const e = effective(l, layers[i + 1], o.fixNextProtocol);
+      eff[i] = e;
+      ips[i] = ip;
+      if (e.layer === 'ipv4') ip = e;
+      const c = CODECS[e.layer] as LayerCodec<Layer>;
+      const h = c.headerLength(e);
+      const t = c.trailerLength ? c.trailerLength(e) : 0;
+      head[i] = h;
+      tail[i] = t;
+      total += h + t;
+    }
+    // pad only when the caller did not say what the padding is (a decoded frame carries its own)
+    const first = eff[0]!;
+    const frameLen = o.pad && first.layer === 'ethernet' && first.padding === undefined && total < MIN_FRAME ? MIN_FRAME : total;
+    const buf = allocFrame(frameLen); // zeroed: the padding to 60 needs no fill
+    // header i starts after the headers before it; its trailer follows its payload
+    let start = 0;
+    for (let i = 0; i < n - 1; i++) start += head[i]!;
+    let inner = 0; // bytes of inner headers + inner trailers after header i
+    const ctx: EncodeCtx = { payloadLength: 0, next: undefined, opts: o, ip: undefined };
+    for (let i = n - 1; i >= 0; i--) {
+      const e = eff[i]!;
+      const c = CODECS[e.layer] as LayerCodec<Layer>;
+      const h = head[i]!;
+      if (tail[i]! > 0) c.encodeTrailer!(e, buf, start + h + inner);
+      ctx.payloadLength = inner;
+      ctx.next = layers[i + 1];
+      ctx.ip = ips[i];
+      const written = c.encodeInto(e, buf, start, ctx);
+      if (written !== h) throw new WireError('MALFORMED', e.layer, start, `encoder wrote ${written} bytes, expected ${h}`);
+      inner += h + tail[i]!;
+      if (i > 0) start -= head[i - 1]!;
+    }
+    return buf;
+  } finally {
+    // drop references so the scratch space does not keep reprs alive
+    for (let i = 0; i < n; i++) {
+      eff[i] = undefined as unknown as Layer;
+      ips[i] = undefined;
+    }
   }
-  let inner = 0; // bytes of inner headers + inner trailers after header i
-  const ips: (Ipv4Repr | undefined)[] = new Array(n);
-  let ip: Ipv4Repr | undefined;
-  for (let i = 0; i < n; i++) {
-    ips[i] = ip;
-    if (eff[i]!.layer === 'ipv4') ip = eff[i] as Ipv4Repr;
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    const e = eff[i]!;
-    const c = CODECS[e.layer] as LayerCodec<Layer>;
-    const contentEnd = start[i]! + head[i]! + inner;
-    if (tail[i]! > 0) c.encodeTrailer!(e, buf, contentEnd);
-    const written = c.encodeInto(e, buf, start[i]!, { payloadLength: inner, next: layers[i + 1], opts: o, ip: ips[i] });
-    if (written !== head[i]) throw new WireError('MALFORMED', e.layer, start[i]!, `encoder wrote ${written} bytes, expected ${head[i]}`);
-    inner += head[i]! + tail[i]!;
-  }
-  return buf;
 }
 
 function stripUndefined(o: EncodeOptions): EncodeOptions {
