@@ -150,19 +150,21 @@ test('AgentClient: result, RpcError with data, 401 as EAGENT, unreachable as EAG
 test('AgentClient deadline: ETIMEDOUT locally and the agent is told to cancel', async (t) => {
   const s = await start(t);
   const c = new AgentClient({ name: 'a', url: s.url });
-  const e = await t.throwsAsync(c.call(waitSpec, { ms: 10_000 }, { timeoutMs: 100 }));
+  await c.call(echoSpec, { text: 'warm-up: keep-alive socket open' });
+  const e = await t.throwsAsync(c.call(waitSpec, { ms: 60_000 }, { timeoutMs: 1000 }));
   t.true(e instanceof StethError && e.code === 'ETIMEDOUT');
-  for (let i = 0; i < 50 && s.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 300 && s.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
   t.is(s.cancelled.length, 1);
 });
 
 test('AgentClient cancel via signal aborts the remote handler', async (t) => {
   const s = await start(t);
   const c = new AgentClient({ name: 'a', url: s.url });
+  await c.call(echoSpec, { text: 'warm-up: keep-alive socket open' });
   const ac = new AbortController();
-  setTimeout(() => ac.abort(), 50);
-  const e = await t.throwsAsync(c.call(waitSpec, { ms: 10_000 }, { signal: ac.signal }));
+  setTimeout(() => ac.abort(), 1000);
+  const e = await t.throwsAsync(c.call(waitSpec, { ms: 60_000 }, { signal: ac.signal }));
   t.true(e instanceof StethError && e.code === 'ECANCELED');
-  for (let i = 0; i < 50 && s.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 300 && s.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
   t.is(s.cancelled.length, 1);
 });
