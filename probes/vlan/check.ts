@@ -14,7 +14,7 @@ import type { CliContext } from '../../src/cli/context.js';
 import { StethError } from '../../src/errors.js';
 import { assertIfName, assertVlanId, parseVlanSet } from '../../src/validate.js';
 import { newProbeId } from '../../src/packet/index.js';
-import { armCaptures, collectAll, stopAll, type CapturePoint, type ArmedCapture } from '../../src/capture/remote.js';
+import { armCaptures, fromWire, stopAll, type CapturePoint, type ArmedCapture } from '../../src/capture/remote.js';
 import type { CheckResult, Table } from '../../src/report/model.js';
 import { EXIT } from '../../src/report/model.js';
 import type { NetworkTypeName } from '../../src/config/types.js';
@@ -135,31 +135,37 @@ export async function runCheckVlanInterface(deps: ProbeDeps, args: VlanInterface
         error: `link down (${why})`,
       }));
     } else {
-      // 2. both agents inject at once, each towards the other's NIC
+      // 2. both agents inject at once and, in the same call, collect their own
+      //    capture (the other direction's probes): two round trips in all
+      const waitMs = args.waitMs ?? 300;
       sends = await Promise.all(
-        dirs.map(async (d) => {
+        dirs.map(async (d, i) => {
+          const own = armed[1 - i]!; // the capture on this sender's NIC
           try {
             return await deps.client(d.tx.name).call(
               vlanSend,
-              { iface: d.tx.iface, probeId: d.probeId, vlans: [v.vlan], count, pcp, fps, ...(args.qinqInner ? { qinqInner: args.qinqInner } : {}) },
-              { signal: deps.signal },
+              {
+                iface: d.tx.iface, probeId: d.probeId, vlans: [v.vlan], count, pcp, fps,
+                ...(args.qinqInner ? { qinqInner: args.qinqInner } : {}),
+                thenCollect: { id: own.id!, waitMs, minFrames: count, stopWhen: { probeId: dirs[1 - i]!.probeId, count }, close: true },
+              },
+              { signal: deps.signal, timeoutMs: waitMs + 30_000 },
             );
           } catch (e) {
             throw agentError(d.tx.name, `sending on ${d.tx.iface}`, e);
           }
         }),
       );
-      // 3. collect; each capture returns as soon as its `count` probes are in
-      const collected = await collectAll(armed, { waitMs: args.waitMs ?? 300, signal: deps.signal, close: true });
-      closed = collected.every((c) => c.error === undefined);
+      closed = sends.every((x) => x?.collected !== undefined);
       directions = dirs.map((d, i) => {
-        const c = collected[i]!;
-        const observations = c.frames.map(frameToObservation).filter((o): o is ProbeObservation => o !== undefined);
+        const at = sends[1 - i]; // the receiver's call carries what it captured
+        const frames = (at?.collected?.frames ?? []).map(fromWire);
+        const observations = frames.map(frameToObservation).filter((o): o is ProbeObservation => o !== undefined);
         const out: DirectionReport = {
           from: d.tx.name, to: d.rx.name, fromIface: d.tx.iface, toIface: d.rx.iface, probeId: d.probeId,
           report: analyzeDelivery({ probeId: d.probeId, sent: sends[i]?.sent ?? count, expectedTags, observations }),
         };
-        if (c.error !== undefined) out.error = agentError(d.rx.name, 'collect', c.error).message;
+        if (at?.collectError) out.error = `${d.rx.name}: collect: ${at.collectError.message}`;
         return out;
       });
     }
@@ -321,71 +327,80 @@ export async function runCheckVlan(deps: ProbeDeps, args: VlanMatrixArgs): Promi
     return { name: a.name, nic };
   });
 
-  // preflight: every NIC present and up; unreachable or broken nodes are reported, the rest run
-  const pre = await Promise.all(
-    nics.map(async (n) => {
-      try {
-        const r = await deps.client(n.name).call(ifaceGet, { name: n.nic }, { signal: deps.signal });
-        if (!r.adminUp || !r.lowerUp) return { ...n, problem: `${n.nic} is down` };
-        return { ...n, problem: undefined as string | undefined };
-      } catch (e) {
-        return { ...n, problem: agentError(n.name, n.nic, e).message };
-      }
-    }),
-  );
-  const live = pre.filter((p) => p.problem === undefined);
-  const skipped = pre.filter((p) => p.problem !== undefined);
-  if (live.length < 2) {
-    throw new StethError('EAGENT', `fewer than two nodes can take part: ${skipped.map((s) => s.problem).join('; ')}`);
-  }
-  const plan = planMatrix({ nodes: live.map((l) => l.name), vlans, count, fpsPerNic: args.fps ?? 6000, ...(args.qinqInner !== undefined ? { qinqInner: args.qinqInner } : {}), pcp: args.pcp ?? 0 });
-  const senders = live.map((l) => ({ node: l.name, nic: l.nic, probeId: newProbeId() }));
-  const expectedPerReceiver = (live.length - 1) * vlans.length * count;
-  const points: CapturePoint[] = live.map((l) => ({
-    label: l.name,
-    client: deps.client(l.name),
-    iface: l.nic,
-    filter: { or: senders.filter((s) => s.node !== l.name).map((s) => ({ probeId: s.probeId })) },
-    direction: 'in',
-    maxFrames: expectedPerReceiver * 2 + 64,
-    ttlMs: 60_000 + plan.sendMs,
-    minFrames: expectedPerReceiver,
-  }));
+  // 1. arm a capture on every NIC (also the check that it exists and is up): a
+  //    node whose capture cannot start is reported and sends nothing
+  const ids = new Map(nics.map((n) => [n.name, newProbeId()]));
   const t0 = performance.now();
-  const armed = await armCaptures(points, { signal: deps.signal });
-  let sendResults: Array<{ node: string; ok: boolean; error?: string; result?: VlanSendResult }> = [];
+  const armedAll = await armCaptures(
+    nics.map((n) => ({
+      label: n.name,
+      client: deps.client(n.name),
+      iface: n.nic,
+      filter: { or: nics.filter((o) => o.name !== n.name).map((o) => ({ probeId: ids.get(o.name)! })) },
+      direction: 'in' as const,
+      maxFrames: (nics.length - 1) * vlans.length * count * 2 + 64,
+      ttlMs: 120_000,
+    })),
+    { signal: deps.signal },
+  );
+  const skipped: Array<{ node: string; problem: string }> = [];
+  const live: Array<{ name: string; nic: string; armed: ArmedCapture }> = [];
+  armedAll.forEach((a, i) => {
+    const n = nics[i]!;
+    if (a.error === undefined) live.push({ ...n, armed: a });
+    else skipped.push({ node: n.name, problem: captureFailure(n.name, n.nic, a.error).error.message });
+  });
   const observations = new Map<string, ProbeObservation[]>();
   const captureErrors: string[] = [];
+  let sendResults: Array<{ node: string; ok: boolean; error?: string; result?: VlanSendResult }> = [];
+  let closed = false;
+  if (live.length < 2) {
+    await stopAll(armedAll);
+    throw new StethError('EAGENT', `fewer than two nodes can take part: ${skipped.map((x) => x.problem).join('; ')}`);
+  }
+  const plan = planMatrix({ nodes: live.map((l) => l.name), vlans, count, fpsPerNic: args.fps ?? 6000, ...(args.qinqInner !== undefined ? { qinqInner: args.qinqInner } : {}), pcp: args.pcp ?? 0 });
+  const senders = live.map((l) => ({ node: l.name, nic: l.nic, probeId: ids.get(l.name)! }));
+  const expectedPerReceiver = (live.length - 1) * vlans.length * count;
+  const waitMs = args.waitMs ?? 300;
   try {
-    for (const a of armed) if (a.error !== undefined) captureErrors.push(agentError(a.point.label, `capture on ${a.point.iface}`, a.error).message);
+    // 2. every node sends its probes, then (same call) collects what it captured;
+    //    all senders start together, so each one's straggler window covers the others
     sendResults = await Promise.all(
-      senders.map(async (s) => {
+      live.map(async (l) => {
         try {
-          const result = await deps.client(s.node).call(
+          const result = await deps.client(l.name).call(
             vlanSend,
-            { iface: s.nic, probeId: s.probeId, vlans, count, fps: plan.senders[0]!.fps, pcp: plan.pcp, ...(plan.qinqInner !== undefined ? { qinqInner: plan.qinqInner } : {}) },
-            { signal: deps.signal, timeoutMs: plan.sendMs + 30_000 },
+            {
+              iface: l.nic, probeId: ids.get(l.name)!, vlans, count, fps: plan.senders[0]!.fps, pcp: plan.pcp,
+              ...(plan.qinqInner !== undefined ? { qinqInner: plan.qinqInner } : {}),
+              thenCollect: { id: l.armed.id!, waitMs, minFrames: expectedPerReceiver, close: true },
+            },
+            { signal: deps.signal, timeoutMs: 2 * plan.sendMs + waitMs + 30_000 },
           );
-          return { node: s.node, ok: true, result };
+          return { node: l.name, ok: true, result };
         } catch (e) {
-          return { node: s.node, ok: false, error: agentError(s.node, `sending on ${s.nic}`, e).message };
+          return { node: l.name, ok: false, error: agentError(l.name, `sending on ${l.nic}`, e).message };
         }
       }),
     );
-    const collected = await collectAll(armed, { waitMs: args.waitMs ?? 300, signal: deps.signal });
-    for (const c of collected) {
-      if (c.error !== undefined) {
-        if (!armed.find((a) => a.point === c.point)?.error) captureErrors.push(agentError(c.point.label, 'collect', c.error).message);
+    closed = true;
+    for (const r of sendResults) {
+      if (!r.ok || !r.result) {
+        closed = false;
         continue;
       }
-      observations.set(c.point.label, c.frames.map(frameToObservation).filter((o): o is ProbeObservation => o !== undefined));
+      if (r.result.collected) observations.set(r.node, r.result.collected.frames.map(fromWire).map(frameToObservation).filter((o): o is ProbeObservation => o !== undefined));
+      else {
+        closed = false;
+        captureErrors.push(`${r.node}: collect: ${r.result.collectError?.message ?? 'no frames returned'}`);
+      }
     }
   } finally {
-    await stopAll(armed);
+    if (!closed) await stopAll(armedAll);
   }
   const elapsedMs = Math.round(performance.now() - t0);
   const res = correlateMatrix(plan, senders, observations);
-  return matrixResult(plan, res, { skipped: skipped.map((s) => ({ node: s.name, problem: s.problem! })), captureErrors, sendErrors: sendResults.filter((s) => !s.ok).map((s) => s.error!), elapsedMs, type, nics: live });
+  return matrixResult(plan, res, { skipped, captureErrors, sendErrors: sendResults.filter((x) => !x.ok).map((x) => x.error!), elapsedMs, type, nics: live.map((l) => ({ name: l.name, nic: l.nic })) });
 }
 
 export function matrixResult(

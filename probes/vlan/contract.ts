@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { declare } from '../../src/rpc/method.js';
 import { assertVlanId, parseMac } from '../../src/validate.js';
 import { ifName, netnsName, refineWith } from '../iface/contract.js';
+import { captureCollect } from '../capture/contract.js';
 
 export const vlanId = z.number().int().superRefine((v, c) => refineWith(assertVlanId, v, c));
 export const macAddress = z.string().superRefine((v, c) => refineWith(parseMac, v, c));
@@ -34,6 +35,9 @@ export const vlanSendParams = z
     fps: z.number().int().min(1).max(1_000_000).default(2000),
     /** text written into each probe's origin field (default the node name) */
     origin: z.string().max(64).optional(),
+    /** after sending, collect this agent's own capture (armed earlier with capture.start)
+     *  in the same call: the two directions of a check then cost two round trips, not three */
+    thenCollect: captureCollect.params.optional(),
   })
   .strict();
 export type VlanSendParams = z.infer<typeof vlanSendParams>;
@@ -49,6 +53,9 @@ export const vlanSendResult = z.object({
   durationMs: z.number(),
   /** kernel boot id of the sender: equal boot ids = same clock */
   bootId: z.string().nullable(),
+  /** the thenCollect result (capture.collect's), or its error */
+  collected: captureCollect.result.optional(),
+  collectError: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type VlanSendResult = z.infer<typeof vlanSendResult>;
 

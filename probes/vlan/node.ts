@@ -11,6 +11,8 @@ import { run } from '../../src/host/exec.js';
 import { assertIfName } from '../../src/validate.js';
 import { tagsFor, sendOrder } from './matrix.js';
 import { clockInfo, vlanSend, type VlanSendParams, type VlanSendResult } from './contract.js';
+import { methods as captureMethods } from '../capture/node.js';
+import type { AgentContext } from '../../src/rpc/method.js';
 
 /** Wall clock in ns with µs-level precision (performance.timeOrigin is µs-precise;
  *  Date.now() would put up to 1 ms of error between two processes). */
@@ -128,7 +130,22 @@ export async function sendProbes(p: VlanSendParams, nodeName: string, signal?: A
   };
 }
 
-export const vlanSendImpl = implement(vlanSend, async (p, ctx) => sendProbes(p, ctx.nodeName, ctx.signal));
+/** capture.collect of this agent's capture registry, called in-process */
+const collectHandler = captureMethods.find((m) => m.spec.name === 'capture.collect');
+
+export const vlanSendImpl = implement(vlanSend, async (p, ctx) => {
+  const { thenCollect, ...send } = p;
+  const sent = await sendProbes(send, ctx.nodeName, ctx.signal);
+  if (thenCollect === undefined) return sent;
+  try {
+    if (!collectHandler) throw new StethError('ETOOL', 'capture methods are not available on this agent');
+    const collected = await (collectHandler.handler as (p: unknown, c: AgentContext) => Promise<unknown>)(thenCollect, ctx);
+    return { ...sent, collected: collected as VlanSendResult['collected'] };
+  } catch (e) {
+    const err = e as { code?: unknown; message?: string };
+    return { ...sent, collectError: { code: typeof err.code === 'string' ? err.code : 'ETOOL', message: err.message ?? String(e) } };
+  }
+});
 export const clockImpl = implement(clockInfo, async (_p, ctx) => ({ node: ctx.nodeName, bootId: await bootId(), nowNs: String(realtimeNs()) }));
 
 export const methods: MethodImpl[] = [vlanSendImpl, clockImpl];
