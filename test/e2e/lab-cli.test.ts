@@ -16,7 +16,7 @@ import { LAB_TOOLS, newLabPrefix } from '../lab/fixture.js';
 const test = needsTools(needsRoot(anyTest), LAB_TOOLS);
 const steth = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'steth.js');
 
-async function cli(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
+async function cli(args: string[]): Promise<{ code: number; json: any; stderr: string; stdout: string }> {
   const r = await run(process.execPath, [steth, '-f', 'json', ...args], { allowFail: true, timeoutMs: 120_000 });
   let json: unknown;
   try {
@@ -24,7 +24,7 @@ async function cli(args: string[]): Promise<{ code: number; json: any; stderr: s
   } catch {
     json = undefined;
   }
-  return { code: r.code, json, stderr: r.stderr };
+  return { code: r.code, json, stderr: r.stderr, stdout: r.stdout };
 }
 
 test.serial('lab up, status, fault, heal and down through the CLI', async (t) => {
@@ -53,7 +53,8 @@ test.serial('lab up, status, fault, heal and down through the CLI', async (t) =>
     const f = await cli(['lab', 'fault', 'dnsmasq-stopped', 'network=vlan', '--prefix', prefix]);
     t.is(f.code, 0, f.stderr);
     const st2 = await cli(['lab', 'status', '--prefix', prefix]);
-    t.is(st2.code, 1, 'status reports the broken lab as a fault');
+    t.is(st2.code, 1, `status reports the broken lab as a fault\n${st2.stdout}\n${st2.stderr}`);
+    t.truthy(st2.json, `${st2.stdout}\n${st2.stderr}`);
     t.deepEqual(st2.json.data.faults.map((x: { name: string }) => x.name), ['dnsmasq-stopped']);
     t.false(st2.json.data.networks.find((n: { type: string }) => n.type === 'vlan').dnsmasq);
 
