@@ -150,6 +150,18 @@ test.serial('bad network type in the original form: usage error', async (t) => {
   t.regex(r.json?.error?.message ?? '', /not supported/);
 });
 
+test.serial('capture point missing (a NIC that does not exist): partial table saying what could not be observed, nothing left behind', async (t) => {
+  const before = await agentPacketSockets(lab);
+  const r = await steth(lab, ['check-dhcp-on-comp', vlanPort().id, 'nosuch0', 'vlan']);
+  t.is(r.code, 0, r.json?.verdict ?? r.stderr);
+  t.regex(r.json.verdict, /1 hop not observed/);
+  const up = row(r, 'compute-uplink');
+  t.is(up.discover, null);
+  t.regex(up.note, /not observable: nosuch0 does not exist/);
+  t.is(row(r, 'qvo').discover, true);
+  t.is(await agentPacketSockets(lab), before);
+});
+
 test.serial('network node agent unreachable: partial table, its hops marked not observed, compute hops still shown', async (t) => {
   const net = lab.node('network-1');
   const pid = net.agentPid!;

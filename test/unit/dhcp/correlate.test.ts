@@ -258,3 +258,12 @@ test('dhcpFilter is VLAN-aware, matches the xid only, and adds the VXLAN inner f
   t.throws(() => dhcpFilter(-1));
   t.throws(() => dhcpFilter(2 ** 32));
 });
+
+test('VXLAN flood to several tunnels: one copy towards the DHCP node is enough', (t) => {
+  const port = hybridPort({ type: 'vxlan' });
+  const { plan, obs, exchange } = healthy(port);
+  const up = at(obs, 'compute-uplink');
+  const d = up.frames.find((f) => f.msgType === 1)!;
+  up.frames.unshift({ ...d, encap: { ...d.encap!, outerDst: '10.9.1.3' } });
+  t.true(correlate({ port, plan, obs, exchange }).ok);
+});
