@@ -15,7 +15,7 @@ export async function labStatus(prefix: string, opts: { baseDir?: string; agentP
       let agent: 'alive' | 'down' | 'none' = 'none';
       if (n.agentPid !== undefined) {
         const port = Number(new URL(n.agentUrl).port || 9698);
-        agent = pidAlive(n.agentPid) && (await waitTcp(n.addresses.mgmt, port, 1500)) ? 'alive' : 'down';
+        agent = pidAlive(n.agentPid) && (await waitTcp(n.addresses.mgmt, port, 5000)) ? 'alive' : 'down';
       }
       return { name: n.name, role: n.role, netns: n.netns, mgmt: n.addresses.mgmt, ovs: pidAlive(n.pids.ovsdb) && pidAlive(n.pids.vswitchd), agent };
     }),
