@@ -224,6 +224,9 @@ async function applyFault(state: LabState, name: FaultName, args: FaultArgs): Pr
     case 'loss': {
       const link = parseLink(state, args.link);
       const percent = num(args.percent, 30, 'percent', 0, 100);
+      if (state.faults.some((f) => f.name === 'loss' && f.args.link === `${link.node.name}:${link.kind}`)) {
+        throw new StethError('EBUSY', `link ${link.node.name}:${link.kind} already has a loss fault`, { hint: 'steth lab heal first' });
+      }
       const threshold = Math.min(0xffffffff, Math.round((percent / 100) * 0x100000000));
       // classic BPF: A = random u32; if A >= threshold → no match (pass), else match → redirect to a DOWN ifb (drop)
       const bytecode = `4,32 0 0 4294963256,53 0 1 ${threshold},6 0 0 0,6 0 0 4294967295`;
