@@ -82,5 +82,7 @@ export interface OpenstackUpOptions {
   octet?: number;
   /** debugging: leave a failed plane in place for its logs (remove it with down) */
   keepOnFailure?: boolean;
+  /** tests: fail right after the stage of this name (e.g. 'rabbitmq') to exercise cleanup */
+  failAt?: string;
   log?: (line: string) => void;
 }

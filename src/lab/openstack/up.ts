@@ -88,11 +88,12 @@ export function planOpenstackLab(prefix: string, baseDir: string, octet: number,
 /** Records when each stage finished, in seconds since the start of `up` (stages overlap). */
 class Stage {
   private readonly t0 = Date.now();
-  constructor(private readonly s: OpenstackLabState, private readonly log: (l: string) => void) {}
+  constructor(private readonly s: OpenstackLabState, private readonly log: (l: string) => void, private readonly failAt?: string) {}
   mark(name: string): void {
     const at = (Date.now() - this.t0) / 1000;
     this.s.timings[name] = at;
     this.log(`${name} done at ${at.toFixed(1)} s`);
+    if (this.failAt === name) throw new StethError('EFAULT', `failing on purpose after stage '${name}' (failAt)`);
   }
 }
 
@@ -116,7 +117,7 @@ export async function openstackUp(opts: OpenstackUpOptions = {}): Promise<Openst
   const octet = await reserveOctet(prefix, baseDir, opts.octet);
   const s = planOpenstackLab(prefix, baseDir, octet, opts);
   s.timings.install = installSeconds;
-  const stage = new Stage(s, log);
+  const stage = new Stage(s, log, opts.failAt);
   try {
     await mkdir(s.dir, { recursive: true, mode: 0o700 });
     await writeFile(s.tokenFile, `${s.token}\n`, { mode: 0o600 });
@@ -242,7 +243,7 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
     c.stage.mark('keystone');
   })();
 
-  const ovs = Promise.all(s.nodes.map(async (n) => {
+  const ovs = settleAll(s.nodes.map(async (n) => {
     n.pids.ovsdb = await startOvsdb(n.netns, n.rundir);
     await vsctl(n.rundir, ['--', 'init', '--', 'set', 'Open_vSwitch', '.', 'other_config:n-handler-threads=1', 'other_config:n-revalidator-threads=1',
       `external_ids:hostname=${n.host}`,
@@ -253,7 +254,8 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
     await saveState(s);
   })).then(() => c.stage.mark('ovs'));
 
-  await Promise.all([mysql, rabbit, keystoneDb, ovs]);
+  // allSettled: a failed stage must not leave its siblings starting daemons while `down` runs
+  await settleAll([mysql, rabbit, keystoneDb, ovs]);
   await saveState(s);
 
   // ── keystone objects for neutron (through the API, with our own client) ──
@@ -376,7 +378,7 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
   const wantAgents = c.opts.agents ?? existsSync(agentScript());
   if (wantAgents) {
     if (!existsSync(agentScript())) throw new StethError('ETOOL', `${agentScript()} is not built`, { hint: 'npx tsc -p .' });
-    await Promise.all(s.nodes.map(async (n) => {
+    await settleAll(s.nodes.map(async (n) => {
       const sdir = join(n.rundir, 'steth-agent');
       await mkdir(sdir, { recursive: true });
       const port = c.opts.agentPort ?? 9698;
@@ -390,6 +392,13 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
     }));
     c.stage.mark('steth-agents');
   }
+}
+
+/** Wait for every promise; then throw the first rejection, if any. */
+async function settleAll(ps: readonly Promise<unknown>[]): Promise<void> {
+  const r = await Promise.allSettled(ps);
+  const bad = r.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (bad) throw bad.reason;
 }
 
 /** service project, neutron user (admin + service roles), network service and endpoints. */
