@@ -50,7 +50,7 @@ export interface PairResult {
   /** the server's own report (iperf3), when it printed one */
   serverReport: IperfResult | null;
   /** ms spent around iperf: serverStart RPC, serverStop RPC, client RPC minus iperf's own run */
-  overheadMs: { setup: number; teardown: number; client: number };
+  overheadMs: { setup: number; teardown: number; client: number; serverSteps?: Record<string, number> };
 }
 
 /** The dependencies a run needs (a CliContext provides them; tests pass fakes). */
@@ -230,7 +230,7 @@ export async function runPair(deps: IperfDeps, cfg: Config, job: MatrixJob<Netwo
     port: started.port,
     result: clean,
     serverReport: stop?.result ?? null,
-    overheadMs: { setup: round1(setup), teardown: round1(teardown), client: round1(Math.max(0, clientMs)) },
+    overheadMs: { setup: round1(setup), teardown: round1(teardown), client: round1(Math.max(0, clientMs)), ...(started.timingsMs ? { serverSteps: started.timingsMs } : {}) },
   };
 }
 

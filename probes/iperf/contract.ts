@@ -94,8 +94,10 @@ export const serverStart = declare(
     bind: z.string(),
     /** ports tried before this one that were in use */
     busyPorts: z.array(z.number().int()),
-    /** ms from spawn to the listening socket being seen */
+    /** ms from the call to the listening socket being seen */
     readyMs: z.number(),
+    /** cumulative ms at each step (tool, spawn, lease, listening) */
+    timingsMs: z.record(z.number()).optional(),
   }),
   'start a one-off iperf3 server (iperf2 where iperf3 is absent) bound to an address, under a lease',
   15_000,

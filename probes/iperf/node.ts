@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import os from 'node:os';
 import { z } from 'zod';
@@ -97,9 +97,10 @@ function hexAddrs(ip: string): string[] {
 }
 
 /** Sockets in LISTEN (tcp) or unconnected (udp) state on this port, per /proc/net of our namespace. */
-export async function listeningPorts(proto: 'tcp' | 'udp'): Promise<Array<{ addr: string; port: number }>> {
-  const out: Array<{ addr: string; port: number }> = [];
-  for (const file of proto === 'tcp' ? ['/proc/net/tcp', '/proc/net/tcp6'] : ['/proc/net/udp', '/proc/net/udp6']) {
+export async function listeningPorts(proto: 'tcp' | 'udp', v4only = false): Promise<Array<{ addr: string; port: number; inode: string }>> {
+  const out: Array<{ addr: string; port: number; inode: string }> = [];
+  const files = proto === 'tcp' ? ['/proc/net/tcp', '/proc/net/tcp6'] : ['/proc/net/udp', '/proc/net/udp6'];
+  for (const file of v4only ? files.slice(0, 1) : files) {
     let text = '';
     try {
       text = await readFile(file, 'utf8');
@@ -108,19 +109,45 @@ export async function listeningPorts(proto: 'tcp' | 'udp'): Promise<Array<{ addr
     }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length < 4) continue;
+      if (f.length < 10) continue;
       const [addr, portHex] = f[1]!.split(':');
       const st = f[3];
       if ((proto === 'tcp' && st !== '0A') || (proto === 'udp' && st !== '07')) continue;
-      out.push({ addr: addr!, port: parseInt(portHex!, 16) });
+      out.push({ addr: addr!, port: parseInt(portHex!, 16), inode: f[9]! });
     }
   }
   return out;
 }
 
+/** Listening sockets on this port (our address or a wildcard). */
+async function listenersOn(proto: 'tcp' | 'udp', bind: string | undefined, port: number): Promise<string[]> {
+  const want = bind ? new Set(hexAddrs(bind)) : undefined;
+  return (await listeningPorts(proto, bind !== undefined))
+    .filter((s) => s.port === port && (!want || want.has(s.addr) || /^0+$/.test(s.addr)))
+    .map((s) => s.inode);
+}
+
 async function isListening(proto: 'tcp' | 'udp', bind: string | undefined, port: number): Promise<boolean> {
-  const want = bind ? new Set([...hexAddrs(bind), '00000000', '00000000000000000000000000000000']) : undefined;
-  return (await listeningPorts(proto)).some((s) => s.port === port && (!want || want.has(s.addr) || /^0+$/.test(s.addr)));
+  return (await listenersOn(proto, bind, port)).length > 0;
+}
+
+/** Does this process hold one of these socket inodes (so the listener is ours, not another program's)? */
+async function ownsSocket(pid: number, inodes: string[]): Promise<boolean> {
+  if (inodes.length === 0) return false;
+  const want = new Set(inodes.map((i) => `socket:[${i}]`));
+  try {
+    const fds = await readdir(`/proc/${pid}/fd`);
+    for (const fd of fds) {
+      try {
+        if (want.has(await readlink(`/proc/${pid}/fd/${fd}`))) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    return false;
+  }
+  return false;
 }
 
 /* ------------------------------------------------------------------ servers */
@@ -168,6 +195,7 @@ export interface Started {
   bind: string;
   busyPorts: number[];
   readyMs: number;
+  timingsMs: Record<string, number>;
 }
 
 function candidatePorts(preferred: number | undefined, taken: Set<number>): number[] {
@@ -189,9 +217,16 @@ function spawnServer(path: string, argv: string[]): ChildProcess {
 /** Start a server; resolves once it listens. */
 export async function startServer(opts: StartOptions, ctx: AgentContext): Promise<Started> {
   const t0 = performance.now();
+  const mark: Record<string, number> = {};
+  const lap = (k: string): void => {
+    mark[k] = Math.round((performance.now() - t0) * 100) / 100;
+  };
   const { tool: t, path, version } = await pickTool(opts.tool);
+  lap('tool');
   const sockProto: 'tcp' | 'udp' = t === 'iperf2' && opts.protocol === 'udp' ? 'udp' : 'tcp';
-  const taken = new Set([...(await listeningPorts(sockProto)).map((s) => s.port), ...[...servers.values()].filter((s) => !s.done).map((s) => s.port)]);
+  // ports our own servers hold; anything else in use is found by iperf's own bind error (then the next port)
+  const taken = new Set([...servers.values()].filter((s) => !s.done).map((s) => s.port));
+  if (opts.port !== undefined && !opts.strictPort && (await isListening(sockProto, undefined, opts.port))) taken.add(opts.port);
   const ports = opts.strictPort && opts.port !== undefined ? [opts.port] : candidatePorts(opts.port, taken);
   const busyPorts: number[] = [];
   for (const port of ports) {
@@ -205,6 +240,7 @@ export async function startServer(opts: StartOptions, ctx: AgentContext): Promis
         ? ['-s', '-p', String(port), '-J', ...(opts.oneOff ? ['-1'] : []), ...(opts.bind ? ['-B', opts.bind] : []), ...(opts.window ? ['-w', String(opts.window)] : [])]
         : ['-s', '-p', String(port), '-y', 'C', ...(opts.protocol === 'udp' ? ['-u'] : []), ...(opts.bind ? ['-B', opts.bind] : []), ...(opts.window ? ['-w', String(opts.window)] : [])];
     const child = spawnServer(path, argv);
+    lap('spawn');
     const rec: ServerRec = {
       id: '',
       pid: child.pid ?? -1,
@@ -264,18 +300,21 @@ export async function startServer(opts: StartOptions, ctx: AgentContext): Promis
     );
     rec.id = leaseId;
     servers.set(leaseId, rec);
+    lap('lease');
     // wait for the listening socket, or an early exit (port taken, address not local)
     const deadline = Date.now() + 5000;
     let ready = false;
     let delay = 1;
     while (!rec.done && Date.now() < deadline) {
-      if (await isListening(sockProto, opts.bind, port)) {
+      const inodes = await listenersOn(sockProto, opts.bind, port);
+      if (inodes.length && (await ownsSocket(child.pid, inodes))) {
         ready = true;
         break;
       }
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 20);
     }
+    lap('listening');
     if (ready && !rec.done) {
       // a one-off server's lease ends with it
       void rec.exited.then(() => {
@@ -283,7 +322,7 @@ export async function startServer(opts: StartOptions, ctx: AgentContext): Promis
         // keep its output for serverStop for a while
         setTimeout(() => servers.delete(leaseId), 5 * 60_000).unref();
       });
-      return { id: leaseId, port, pid: child.pid, tool: t, version, bind: opts.bind ?? '0.0.0.0', busyPorts, readyMs: Math.round((performance.now() - t0) * 100) / 100 };
+      return { id: leaseId, port, pid: child.pid, tool: t, version, bind: opts.bind ?? '0.0.0.0', busyPorts, readyMs: Math.round((performance.now() - t0) * 100) / 100, timingsMs: mark };
     }
     // failed: release the lease (kills it if still alive) and classify
     await ctx.ledger.release(leaseId).catch(() => undefined);
