@@ -42,6 +42,19 @@ export function selectColumns(t: Table, wanted: readonly string[] | undefined): 
   return out;
 }
 
+/**
+ * -c over a multi-table result: tables having every requested column are cut to
+ * them, tables having none of them are dropped; it is an error only when no
+ * table has them (the error lists the first table's columns).
+ */
+export function applyColumns(tables: readonly Table[], wanted: readonly string[] | undefined): Table[] {
+  if (!wanted || wanted.length === 0 || tables.length === 0) return [...tables];
+  const has = (t: Table): boolean => wanted.every((w) => t.columns.some((c) => c.toLowerCase() === w.toLowerCase()));
+  const hits = tables.filter(has);
+  if (hits.length === 0) return [selectColumns(tables[0]!, wanted)]; // throws with the hint
+  return hits.map((t) => selectColumns(t, wanted));
+}
+
 function bold(s: string, color: boolean): string {
   return color ? `\x1b[1m${s}\x1b[0m` : s;
 }
@@ -87,7 +100,7 @@ function renderValue(t: Table): string {
 
 /** Render a result to the text that goes on stdout (and, for a piped table, a verdict for stderr). */
 export function renderResult(r: CheckResult, o: RenderOptions): { stdout: string; stderr?: string } {
-  const tables = r.tables.map((t) => (o.columns && o.columns.length ? selectColumns(t, o.columns) : t));
+  const tables = applyColumns(r.tables, o.columns);
   switch (o.format) {
     case 'json':
       return { stdout: `${JSON.stringify({ ok: r.ok, verdict: r.verdict, data: r.data ?? null, tables }, jsonReplacer, 2)}\n` };
