@@ -181,3 +181,18 @@ test.serial('a NIC that is down is reported as link down, not as a crash', async
     await labHeal(lab.prefix);
   }
 });
+
+test.serial('QinQ: an 802.1ad S-tag 100 over C-tag 10 crosses the trunk with both tags intact', async (t) => {
+  const r = await runCheckVlanInterface(await deps(), { agentA: 'compute-1', agentB: 'compute-2', iface: 'eth1', vlan: 100, qinqInner: 10, count: 3 });
+  t.true(r.ok, r.verdict);
+  for (const d of (r.data as any).directions) t.deepEqual(d.report.tag.seen, [[100, 10]]);
+});
+
+test.serial('--legacy says clearly that VLAN subinterfaces (8021q) are missing here, exit 3, nothing left behind', async (t) => {
+  const r = await cliJson(lab.state.configPath, ['check-vlan-interface', 'compute-1', 'compute-2', 'eth1', '100', '--legacy']);
+  t.is(r.code, 3);
+  t.false(r.json.ok);
+  t.regex(r.json.verdict, /8021q/);
+  const links = await run('ip', ['-o', 'link', 'show'], { netns: lab.node('compute-1').netns });
+  t.notRegex(links.stdout, /eth1\.100/);
+});
