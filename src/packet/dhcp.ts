@@ -185,8 +185,11 @@ export const dhcp: LayerCodec<DhcpRepr> = {
       if (hexLength(r.chaddrPadding, 'dhcp', 'chaddrPadding') !== 16 - cn) throw malformed('dhcp', off + 28, `chaddrPadding must be ${16 - cn} bytes`);
       writeHex(r.chaddrPadding, buf, off + 28 + cn, 'dhcp', 'chaddrPadding');
     } else buf.fill(0, off + 28 + cn, off + 44);
-    writeText(r.sname, r.snameRaw, 64, buf, off + 44, 'sname');
-    writeText(r.file, r.fileRaw, 128, buf, off + 108, 'file');
+    if (r.sname === '' && r.file === '' && r.snameRaw === undefined && r.fileRaw === undefined) buf.fill(0, off + 44, off + 236);
+    else {
+      writeText(r.sname, r.snameRaw, 64, buf, off + 44, 'sname');
+      writeText(r.file, r.fileRaw, 128, buf, off + 108, 'file');
+    }
     if (r.vend !== undefined) return FIXED_LEN + writeHex(r.vend, buf, off + FIXED_LEN, 'dhcp', 'vend');
     writeU32(buf, off + 236, MAGIC);
     let p = off + 240 + writeOptions(r.options, buf, off + 240);

@@ -66,6 +66,11 @@ function nextLayer(l: Layer): LayerName | undefined {
   }
 }
 
+/** The bytes an Ethernet layer's inner layers did not claim become its padding. */
+function setPadding(layers: Layer[], i: number, bytes: Uint8Array, start: number, end: number): void {
+  layers[i] = { ...(layers[i] as LayerOf<'ethernet'>), padding: toHex(bytes, start, end) };
+}
+
 /** Decode a frame starting with Ethernet (or `first`). Never throws. */
 export function decodeFrame(bytes: Uint8Array, first: LayerName = 'ethernet'): DecodedFrame {
   const layers: Layer[] = [];
@@ -77,16 +82,13 @@ export function decodeFrame(bytes: Uint8Array, first: LayerName = 'ethernet'): D
   let ethIdx = -1;
   let ethEnd = 0;
   let error: WireError | undefined;
-  const setPadding = (): void => {
-    if (ethIdx >= 0 && end < ethEnd) layers[ethIdx] = { ...(layers[ethIdx] as LayerOf<'ethernet'>), padding: toHex(bytes, end, ethEnd) };
-  };
   try {
     while (next !== undefined) {
       let d: Decoded<Layer>;
       if (next === 'vlan') d = { value: decodeVlan(bytes, off, end, tpid), length: VLAN_LEN, end };
       else d = (CODECS[next] as LayerCodec<Layer>).decode(bytes, off, end, ctx);
       if (next === 'ethernet') {
-        setPadding();
+        if (ethIdx >= 0 && end < ethEnd) setPadding(layers, ethIdx, bytes, end, ethEnd);
         ethIdx = layers.length;
         ethEnd = end;
       } else if (next === 'ipv4') {
@@ -110,7 +112,7 @@ export function decodeFrame(bytes: Uint8Array, first: LayerName = 'ethernet'): D
     } else error = e;
   }
   if (off < end) layers.push({ layer: 'raw', data: toHex(bytes, off, end) });
-  setPadding();
+  if (ethIdx >= 0 && end < ethEnd) setPadding(layers, ethIdx, bytes, end, ethEnd);
   return error ? { layers, error } : { layers };
 }
 

@@ -111,11 +111,18 @@ export function writeColonHex(s: string, buf: Uint8Array, off: number, layer: st
 }
 
 export function readIp(buf: Uint8Array, off: number): string {
+  const a = buf[off]!;
+  if ((a | buf[off + 1]! | buf[off + 2]! | buf[off + 3]!) === 0) return '0.0.0.0';
+  if ((a & buf[off + 1]! & buf[off + 2]! & buf[off + 3]!) === 255) return '255.255.255.255';
   return buf[off] + '.' + buf[off + 1] + '.' + buf[off + 2] + '.' + buf[off + 3];
 }
 
 /** Writes a dotted quad; strict (four decimal parts 0..255, no empty parts). */
 export function writeIp(ip: string, buf: Uint8Array, off: number, layer: string, field: string): void {
+  if (ip === '0.0.0.0') {
+    buf[off] = buf[off + 1] = buf[off + 2] = buf[off + 3] = 0;
+    return;
+  }
   if (typeof ip === 'string' && ip.length >= 7 && ip.length <= 15) {
     let part = 0;
     let digits = 0;

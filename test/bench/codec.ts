@@ -11,6 +11,7 @@
  * with our rounds (A B A B).
  */
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,11 +39,11 @@ def build(i):
                          ("param_req_list", prl), ("max_dhcp_size", 1500), "end"]))
     return bytes(p)
 def rate(fn):
-    n = 0; t0 = time.perf_counter(); t = t0
+    n = 0; t0 = time.perf_counter(); t = t0; c0 = time.process_time()
     while t - t0 < ms:
         for _ in range(16): fn()
         n += 16; t = time.perf_counter()
-    return n / (t - t0)
+    return "%f %f" % (n / (t - t0), n / max(time.process_time() - c0, 1e-9))
 wire = build(1)
 i = [0]
 def b():
@@ -53,11 +54,16 @@ build(2); Ether(wire)
 print(rate(b), rate(p), scapy.__version__)
 `;
 
-function scapyRound(ms: number): { build: number; parse: number; version: string } | undefined {
+interface Rate {
+  wall: number;
+  cpu: number;
+}
+
+function scapyRound(ms: number): { build: Rate; parse: Rate; version: string } | undefined {
   try {
     const out = execFileSync('/usr/bin/python3', ['-c', SCAPY, String(ms)], { encoding: 'utf8', timeout: 120000, stdio: ['ignore', 'pipe', 'ignore'] });
-    const [b, p, v] = out.trim().split(/\s+/);
-    return { build: Number(b), parse: Number(p), version: v ?? '?' };
+    const [bw, bc, pw, pc, v] = out.trim().split(/\s+/);
+    return { build: { wall: Number(bw), cpu: Number(bc) }, parse: { wall: Number(pw), cpu: Number(pc) }, version: v ?? '?' };
   } catch {
     return undefined;
   }
@@ -87,20 +93,41 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
     for (const f of frames) decodeFrame(f);
   };
 
-  // warm-up (JIT), excluded
-  opsPerSecond(build, 200);
-  opsPerSecond(decode, 200);
-  opsPerSecond(mixed, 100);
+  // warm-up by count, not time: on a loaded machine the optimising compiler's thread gets little
+  // CPU, and a time-boxed warm-up would measure interpreted code in the first rounds. Excluded.
+  for (let i = 0; i < 200000; i++) build();
+  for (let i = 0; i < 300000; i++) decode();
+  for (let i = 0; i < 20000; i++) decodeTyped();
+  for (let i = 0; i < 5000; i++) mixed();
 
-  const s = { build: [] as number[], decode: [] as number[], typed: [] as number[], mixed: [] as number[], pyBuild: [] as number[], pyParse: [] as number[] };
+  const s = {
+    build: [] as number[], decode: [] as number[], typed: [] as number[], mixed: [] as number[], pyBuild: [] as number[], pyParse: [] as number[],
+    buildCpu: [] as number[], decodeCpu: [] as number[], pyBuildCpu: [] as number[], pyParseCpu: [] as number[],
+  };
   let version = '?';
+  /** ops per wall second and per CPU second of this process (all its threads) */
+  const measure = (fn: () => unknown): Rate => {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    const wall = opsPerSecond(fn, ms);
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
+    const cpuSecs = (c.user + c.system) / 1e6;
+    return { wall, cpu: (wall * secs) / Math.max(cpuSecs, 1e-9) };
+  };
   for (let r = 0; r < rounds; r++) {
-    s.build.push(opsPerSecond(build, ms));
-    s.decode.push(opsPerSecond(decode, ms));
+    const b = measure(build);
+    s.build.push(b.wall);
+    s.buildCpu.push(b.cpu);
+    const d = measure(decode);
+    s.decode.push(d.wall);
+    s.decodeCpu.push(d.cpu);
     const py = scapyRound(ms);
     if (py) {
-      s.pyBuild.push(py.build);
-      s.pyParse.push(py.parse);
+      s.pyBuild.push(py.build.wall);
+      s.pyParse.push(py.parse.wall);
+      s.pyBuildCpu.push(py.build.cpu);
+      s.pyParseCpu.push(py.parse.cpu);
       version = py.version;
     }
     s.typed.push(opsPerSecond(decodeTyped, ms));
@@ -112,6 +139,8 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
   const results = [
     result('dhcp_discover_build', 'ops/s', s.build, s.pyBuild.length ? { anchor: { name: anchorName, value: Math.round(med(s.pyBuild)) }, goal } : {}),
     result('dhcp_discover_decode', 'ops/s', s.decode, s.pyParse.length ? { anchor: { name: anchorName, value: Math.round(med(s.pyParse)) }, goal } : {}),
+    result('dhcp_discover_build_cpu', 'ops/cpu-s', s.buildCpu, s.pyBuildCpu.length ? { anchor: { name: `${anchorName}, per CPU second`, value: Math.round(med(s.pyBuildCpu)) }, goal, note: 'ops per CPU-second: less sensitive to the other processes on this shared machine' } : {}),
+    result('dhcp_discover_decode_cpu', 'ops/cpu-s', s.decodeCpu, s.pyParseCpu.length ? { anchor: { name: `${anchorName}, per CPU second`, value: Math.round(med(s.pyParseCpu)) }, goal } : {}),
     result('dhcp_discover_decode_typed', 'ops/s', s.typed, s.pyParse.length ? { anchor: { name: anchorName, value: Math.round(med(s.pyParse)) }, note: 'decode + typed value of every option' } : {}),
     result('mixed_decode', 'frames/s', s.mixed, { note: `${frames.length} real frames (${totalBytes} bytes) from test/fixtures/vectors` }),
     result('mixed_decode_bytes', 'MB/s', s.mixed.map((fps) => (fps * (totalBytes / frames.length)) / 1e6)),
@@ -119,9 +148,10 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
   return {
     results,
     notes: [
-      `${rounds} rounds of ${ms} ms each, interleaved ours / scapy; medians; JIT warm-up excluded; python start-up and scapy import excluded (timed inside python)`,
+      `${rounds} rounds of ${ms} ms each, interleaved ours / scapy; medians; JIT warm-up (200k builds, 300k decodes) excluded; python start-up and scapy import excluded (timed inside python)`,
       'build = layer list + encode with lengths and checksums fixed; decode = every layer, every option kept losslessly, IPv4/UDP checksums verified',
-      s.pyBuild.length ? `scapy rounds: build ${s.pyBuild.map(Math.round).join(', ')}; parse ${s.pyParse.map(Math.round).join(', ')}` : 'scapy not available: no anchor',
+      s.pyBuild.length ? `scapy rounds (wall): build ${s.pyBuild.map(Math.round).join(', ')}; parse ${s.pyParse.map(Math.round).join(', ')}` : 'scapy not available: no anchor',
+      `*_cpu metrics divide by CPU time (node: process.cpuUsage incl. GC threads; scapy: time.process_time), since wall-clock rates on this shared 2-core machine swing with the other sessions' load (load average ${os.loadavg()[0]!.toFixed(1)} at the end)`,
     ],
   };
 }
