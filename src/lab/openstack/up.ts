@@ -108,7 +108,11 @@ export async function openstackUp(opts: OpenstackUpOptions = {}): Promise<Openst
     throw new StethError('EINVAL', `VLAN range ${vlanLow}..${vlanHigh} / segmentation id ${segId} is not valid`);
   }
   const { openstackDown } = await import('./down.js');
-  if (existsSync(join(baseDir, prefix, 'state.json'))) await openstackDown(prefix, { baseDir });
+  if (existsSync(join(baseDir, prefix, 'state.json'))) {
+    // an older lab of this prefix, emulated or OpenStack: the lab's down handles both
+    const { labDown } = await import('../down.js');
+    await labDown(prefix, { baseDir });
+  }
 
   const t0 = Date.now();
   let installSeconds = 0;
