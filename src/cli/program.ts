@@ -19,6 +19,7 @@ import { register as registerArp } from '../../probes/arp/check.js';
 import { register as registerPing } from '../../probes/icmp/check.js';
 import { register as registerMtu } from '../../probes/mtu/check.js';
 import { register as registerIperf } from '../../probes/iperf/check.js';
+import { register as registerDecode } from './commands/decode.js';
 // other areas: add `import { register as registerX } from '...';` here
 
 export const registers: Register[] = [
@@ -35,6 +36,7 @@ export const registers: Register[] = [
   registerPing,
   registerMtu,
   registerIperf,
+  registerDecode,
   registerHelp,
 ];
 

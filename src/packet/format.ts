@@ -67,8 +67,17 @@ export function layerSummary(l: Layer): string {
 }
 
 /** "src > dst  802.1Q vlan 100  IPv4 ...  UDP 68 > 67  DHCP DISCOVER ..." */
+const ETHER_NAMES: Readonly<Record<number, string>> = { 0x86dd: 'IPv6', 0x88cc: 'LLDP', 0x8809: 'slow protocols', 0x88e5: 'MACsec', 0x8847: 'MPLS', 0x8035: 'RARP', 0x0842: 'Wake-on-LAN' };
+
 export function summarize(layers: readonly Layer[], error?: WireError): string {
-  const parts = layers.map(layerSummary);
+  const parts = layers.map((l, i) => {
+    const prev = layers[i - 1];
+    if (l.layer === 'raw' && !error && (prev?.layer === 'ethernet' || prev?.layer === 'vlan')) {
+      return `${ETHER_NAMES[prev.etherType] ?? 'EtherType'} (0x${prev.etherType.toString(16).padStart(4, '0')}) ${l.data.length / 2} bytes`;
+    }
+    if (l.layer === 'raw' && !error && prev?.layer === 'ipv4') return `${IP_PROTO[prev.protocol] ?? `proto ${prev.protocol}`} ${l.data.length / 2} bytes`;
+    return layerSummary(l);
+  });
   if (error) parts.push(`[${error.code} ${error.layer} at byte ${error.offset}]`);
   return parts.join(', ');
 }
