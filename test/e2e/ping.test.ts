@@ -192,3 +192,11 @@ test.serial('lab: the original compat method `ping` answers in the {code, messag
   t.is(bcast.code, 1);
   t.regex(bcast.message, /broadcast/);
 });
+
+test.serial('lab: ping from inside the qdhcp namespace (--netns) reaches a VM on that network', async (t) => {
+  const net = lab.network('vlan');
+  const vm = lab.ports({ network: 'vlan', node: 'compute-2' })[0]!;
+  const r = await cliJson(lab.state.configPath, ['ping', net.dhcp.node, vm.ip, '--netns', net.dhcp.netns, '--count', '2', '--interval', '50']);
+  t.is(r.code, 0, JSON.stringify(r.json));
+  t.is(r.json.data.results[0].received, 2);
+});
