@@ -18,6 +18,7 @@ import type { JSONRPCID, JSONRPCResponse, JSONRPCErrorResponse, JSONRPCSuccessRe
 import type { z } from 'zod';
 import { DOMAIN_ERROR, type AgentContext, type MethodImpl } from '../src/rpc/method.js';
 import { StethError } from '../src/errors.js';
+import { setMaxListeners } from 'node:events';
 import { printable } from '../src/validate.js';
 
 export type LogFn = AgentContext['log'];
@@ -86,6 +87,8 @@ export class Dispatcher {
       if (m.spec.name.startsWith('$/') || m.spec.name.startsWith('rpc.')) throw new Error(`method name ${m.spec.name} is reserved`);
       this.#methods.set(m.spec.name, m);
     }
+    // one listener per in-flight request on the shutdown signal: no leak, no warning
+    setMaxListeners(0, this.#shutdown.signal);
     this.#opts = {
       maxConcurrent: 32,
       maxQueued: 1024,

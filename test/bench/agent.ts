@@ -142,7 +142,7 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
     return {
       results: [
         result('agent_idle_rss', 'MB', rss, { anchor: { name: 'bare node:http server', value: round(summarize(rssBase).median) }, goal: '<= 70 MB' }),
-        result('hello_rtt_p50', 'ms', hello, { anchor: { name: 'bare node:http JSON echo', value: round(summarize(base).median) }, note: 'agent.hello runs ip -json addr show each call' }),
+        result('hello_rtt_p50', 'ms', hello, { anchor: { name: 'bare node:http JSON echo', value: round(summarize(base).median) }, note: 'agent.hello: interface list from sysfs, shared for 1 s across calls' }),
         { metric: 'hello_rtt_p99', unit: 'ms', value: round(pct(hello, 0.99)), min: round(hs.min), max: round(hs.max), anchor: { name: 'bare node:http JSON echo p99', value: round(pct(base, 0.99)) } },
         result('say_hello_rtt_p50', 'ms', say, { anchor: { name: 'bare node:http JSON echo', value: round(summarize(base).median) }, note: 'pure dispatch (no host tool)' }),
         { metric: 'say_hello_rtt_p99', unit: 'ms', value: round(pct(say, 0.99)) },
