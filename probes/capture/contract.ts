@@ -86,7 +86,7 @@ export const captureStart = declare(
       netns: netns.optional(),
       filter: z.union([filterCondSchema, z.string().max(8192)]).optional(),
       snaplen: z.number().int().min(64).max(262144).optional(),
-      /** kernel ring bytes (default 16 MiB) */
+      /** kernel ring bytes (default 32 MiB) */
       bufferSize: z.number().int().min(65536).max(256 * 1024 * 1024).optional(),
       direction: z.enum(['in', 'out', 'inout']).optional(),
       /** frames kept on the agent until collected (default 10000; more are counted in queueDrop) */

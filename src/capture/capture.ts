@@ -29,7 +29,7 @@ export interface CaptureOptions {
   immediate?: boolean;
   /** with immediate: false, the longest a frame waits in the kernel ring (ms, default 10) */
   bufferTimeoutMs?: number;
-  /** kernel ring size in bytes (default 16 MiB) */
+  /** kernel ring size in bytes (default 32 MiB) */
   bufferSize?: number;
   /** which frames: 'in' (received), 'out' (sent), 'inout' (default) */
   direction?: Direction;
@@ -71,11 +71,13 @@ export interface CaptureDeps {
 
 export const DEFAULT_SNAPLEN = 1600;
 /**
- * 16 MiB: in immediate mode the ring has fixed slots of ~snaplen, so 16 MiB at snaplen
- * 1600 is ~10k slots. Measured here (npm run bench -- capture, 2 loaded cores): 64-byte
- * frames at ~90-160k frames/s lost a median 0 with 16 MiB, ~55k of 200k with 4 MiB.
+ * 32 MiB. In immediate mode the ring has fixed slots of ~snaplen, so at snaplen 1600
+ * this is ~20k slots: the room a capture needs while its process waits for a CPU.
+ * Measured here (npm run bench -- capture, 2 shared and loaded cores, 200k 64-byte
+ * frames at the injector's full rate): 4 MiB lost a median ~55k, 16 MiB ~8k, 32 MiB 0.
+ * Opening costs the same; the memory is held only while the capture is open.
  */
-export const DEFAULT_BUFFER_SIZE = 16 * 1024 * 1024;
+export const DEFAULT_BUFFER_SIZE = 32 * 1024 * 1024;
 const DEFAULT_MAX_QUEUE = 200_000;
 
 type Waiter = { resolve: (frames: CapturedFrame[]) => void; reject: (err: unknown) => void; cleanup: () => void };

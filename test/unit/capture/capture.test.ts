@@ -12,11 +12,11 @@ const frame = (n: number, size = 64): Buffer => {
   return b;
 };
 
-test('options reach the native open with defaults (snaplen 1600, promisc, immediate, 16 MiB, nano) and netns as a path', async (t) => {
+test('options reach the native open with defaults (snaplen 1600, promisc, immediate, 32 MiB, nano) and netns as a path', async (t) => {
   const binding = await fakeBinding();
   const cap = openCapture({ iface: 'tap1', netns: 'qdhcp-1' }, { binding });
   const o = binding.last.opts!;
-  t.like(o, { iface: 'tap1', netnsPath: '/run/netns/qdhcp-1', snaplen: 1600, promisc: true, immediate: true, bufferSize: 16 * 1024 * 1024, nano: true, direction: 'inout' });
+  t.like(o, { iface: 'tap1', netnsPath: '/run/netns/qdhcp-1', snaplen: 1600, promisc: true, immediate: true, bufferSize: 32 * 1024 * 1024, nano: true, direction: 'inout' });
   t.is(o.filter, undefined);
   t.is(cap.linkType, 1);
   t.is(cap.tsPrecision, 'nano');
