@@ -183,3 +183,32 @@ test('error mapping: EPERM from the OS says how to fix it and exits 3', (t) => {
   t.is(d.exitCode, 3);
   t.regex(d.hint!, /run as root or grant CAP_NET_RAW/);
 });
+
+test('SIGINT while waiting on an agent: exit 130 and the pending request is abandoned (the agent sees the hang-up)', async (t) => {
+  const { createServer } = await import('node:net');
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { dirname } = await import('node:path');
+  // an "agent" that accepts and never answers
+  let connected = 0;
+  let closed = 0;
+  const hang = createServer((s) => {
+    connected++;
+    s.on('close', () => void closed++);
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  t.teardown(() => void hang.close());
+  const port = (hang.address() as { port: number }).port;
+  const conf2 = join(dir, 'hang.conf');
+  writeFileSync(conf2, `timeout = 120\n[agent hang]\nurl = http://127.0.0.1:${port}\n`);
+  const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'steth.js');
+  const child = spawn(process.execPath, [bin, '--config', conf2, 'get-interface', 'hang', 'lo'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (let i = 0; i < 200 && connected === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.is(connected, 1);
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  t.is(code, 130);
+  for (let i = 0; i < 100 && closed === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.is(closed, 1);
+});
