@@ -25,7 +25,6 @@ import { analyzeDelivery, type DeliveryReport, type ProbeObservation } from './a
 import { cellText, correlateMatrix, formatVlanSet, planMatrix, tagsFor, type MatrixPlan } from './matrix.js';
 import { vlanSend, type VlanSendResult } from './contract.js';
 import { agentError, agentOf, assertNetworkType, frameToObservation, ms, nicFor, typeOfIface, type ProbeDeps } from './common.js';
-import { PROBE_ETHERTYPE } from '../../src/capture/filter.js';
 
 export interface VlanInterfaceArgs {
   agentA: string;
@@ -112,14 +111,16 @@ export async function runCheckVlanInterface(deps: ProbeDeps, args: VlanInterface
     label: d.rx.name,
     client: deps.client(d.rx.name),
     iface: d.rx.iface,
-    filter: { etherType: PROBE_ETHERTYPE, probeId: d.probeId },
+    filter: { probeId: d.probeId },
     direction: 'in',
     maxFrames: count * 4 + 16,
     ttlMs: 30_000,
     minFrames: count,
     stopWhen: { probeId: d.probeId, count },
   }));
+  const tArm = performance.now();
   const armed = await armCaptures(points, { signal: deps.signal });
+  const timing = { armMs: Math.round(performance.now() - tArm), sendCollectMs: 0 };
   let closed = false;
   let directions: DirectionReport[];
   let sends: Array<VlanSendResult | undefined> = [];
@@ -138,6 +139,7 @@ export async function runCheckVlanInterface(deps: ProbeDeps, args: VlanInterface
       // 2. both agents inject at once and, in the same call, collect their own
       //    capture (the other direction's probes): two round trips in all
       const waitMs = args.waitMs ?? 300;
+      const tSend = performance.now();
       sends = await Promise.all(
         dirs.map(async (d, i) => {
           const own = armed[1 - i]!; // the capture on this sender's NIC
@@ -156,6 +158,7 @@ export async function runCheckVlanInterface(deps: ProbeDeps, args: VlanInterface
           }
         }),
       );
+      timing.sendCollectMs = Math.round(performance.now() - tSend);
       closed = sends.every((x) => x?.collected !== undefined);
       directions = dirs.map((d, i) => {
         const at = sends[1 - i]; // the receiver's call carries what it captured
@@ -174,7 +177,9 @@ export async function runCheckVlanInterface(deps: ProbeDeps, args: VlanInterface
   }
 
   const sameClock = sends.length === 2 && sends[0]?.bootId != null && sends[0]?.bootId === sends[1]?.bootId;
-  return vlanInterfaceResult(v.vlan, args.qinqInner, directions, sameClock, sends.length === 2);
+  const r = vlanInterfaceResult(v.vlan, args.qinqInner, directions, sameClock, sends.length === 2);
+  (r.data as Record<string, unknown>).timing = timing;
+  return r;
 }
 
 function tagWord(r: DeliveryReport): string {
