@@ -33,6 +33,9 @@ export class StreamOutput implements Output {
   #emitted = 0;
   readonly #o: OutputOptions;
   #spinners = new Set<{ stop(): void }>();
+  /** -f json: results and the error are written once, at flush(), as one document */
+  #jsonResults: unknown[] = [];
+  #jsonError: unknown;
 
   constructor(o: OutputOptions) {
     this.#o = o;
@@ -59,7 +62,12 @@ export class StreamOutput implements Output {
 
   emit(result: CheckResult): void {
     this.#stopSpinners();
-    if (this.format === 'json' && this.#emitted > 0) this.#o.stdout.write('');
+    if (this.format === 'json') {
+      this.#jsonResults.push(JSON.parse(renderResult(result, { format: 'json', columns: this.columns, tty: false, color: false }).stdout));
+      this.#emitted++;
+      this.bump(result.exitCode ?? (result.ok ? EXIT.OK : EXIT.FAULT));
+      return;
+    }
     const r = renderResult(result, {
       format: this.format as RenderFormat,
       columns: this.columns,
@@ -85,11 +93,30 @@ export class StreamOutput implements Output {
         if (typeof info.detail === 'object' && info.detail !== null && !Array.isArray(info.detail)) Object.assign(detail, info.detail);
         else detail.detail = info.detail;
       }
-      this.#o.stdout.write(`${JSON.stringify({ error: { code: info.code, message: info.message, detail: Object.keys(detail).length ? detail : null } }, jsonReplacer, 2)}\n`);
+      this.#jsonError = { code: info.code, message: info.message, detail: Object.keys(detail).length ? detail : null };
       return;
     }
     const red = (s: string): string => (this.#o.stderr.isTTY && this.color ? `\x1b[31m${s}\x1b[0m` : s);
     this.#o.stderr.write(`${red('steth: error:')} ${info.message}\n${info.hint ? `  hint: ${info.hint}\n` : ''}`);
+  }
+
+  /**
+   * Write what JSON mode collected as ONE document: a single result as
+   * {ok, verdict, data, tables}; only an error as {error}; otherwise
+   * {results: [...], error?}. No-op in the other formats.
+   */
+  flush(): void {
+    if (this.format !== 'json') return;
+    const results = this.#jsonResults;
+    const error = this.#jsonError;
+    this.#jsonResults = [];
+    this.#jsonError = undefined;
+    let doc: unknown;
+    if (results.length === 0 && error === undefined) return;
+    if (results.length === 1 && error === undefined) doc = results[0];
+    else if (results.length === 0) doc = { error };
+    else doc = error === undefined ? { results } : { results, error };
+    this.#o.stdout.write(`${JSON.stringify(doc, jsonReplacer, 2)}\n`);
   }
 
   note(text: string): void {

@@ -46,6 +46,7 @@ export function createContext(io: CliIO, getProgram: () => Command): { ctx: CliC
   const out = new StreamOutput({ stdout: io.stdout, stderr: io.stderr, format: 'table', columns: [], env });
   let configP: Promise<Config> | undefined;
   let loaded: Config | undefined;
+  let loadError: unknown;
   const globals = (): GlobalOptions => {
     const o = getProgram().opts() as Partial<GlobalOptions>;
     const g: GlobalOptions = { format: (o.format as Format | undefined) ?? 'table', column: o.column ?? [] };
@@ -65,9 +66,13 @@ export function createContext(io: CliIO, getProgram: () => Command): { ctx: CliC
       loaded = cfg;
       return cfg;
     })();
+    configP.catch((e: unknown) => {
+      loadError = e;
+    });
     return configP;
   };
   const requireLoaded = (): Config => {
+    if (!loaded && loadError !== undefined) throw loadError;
     if (!loaded) throw new StethError('ECONFIG', 'config not loaded yet (internal: await ctx.config() first)');
     return loaded;
   };
@@ -142,11 +147,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRun
       }
       if (out.format === 'json') out.error(err);
       else out.bump(EXIT.USAGE);
+      out.flush();
       return { code: out.exitCode, ctx };
     }
     out.error(err);
   }
   if (ctx.signal.aborted) out.bump(EXIT.SIGINT);
+  out.flush();
   return { code: out.exitCode, ctx };
 }
 
