@@ -73,6 +73,8 @@ function setPadding(layers: Layer[], i: number, bytes: Uint8Array, start: number
 
 /** Decode a frame starting with Ethernet (or `first`). Never throws. */
 export function decodeFrame(bytes: Uint8Array, first: LayerName = 'ethernet'): DecodedFrame {
+  if (!(bytes instanceof Uint8Array)) return { layers: [], error: new WireError('MALFORMED', 'frame', 0, 'input is not a Uint8Array') };
+  if (!KNOWN.has(first)) return { layers: [], error: new WireError('UNSUPPORTED', String(first), 0, 'unknown first layer') };
   const layers: Layer[] = [];
   let off = 0;
   let end = bytes.length;

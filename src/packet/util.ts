@@ -8,6 +8,7 @@ import { WireError } from './errors.js';
 
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+const HEXC: string[] = HEX.map((h) => h + ':');
 const NIB = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) NIB[48 + i] = i;
 for (let i = 0; i < 6; i++) {
@@ -60,9 +61,7 @@ export function hexToBytes(hex: string, layer = 'raw', field = 'data'): Uint8Arr
 }
 
 export function readMac(buf: Uint8Array, off: number): string {
-  return (
-    HEX[buf[off]!]! + ':' + HEX[buf[off + 1]!] + ':' + HEX[buf[off + 2]!] + ':' + HEX[buf[off + 3]!] + ':' + HEX[buf[off + 4]!] + ':' + HEX[buf[off + 5]!]
-  );
+  return HEXC[buf[off]!]! + HEXC[buf[off + 1]!] + HEXC[buf[off + 2]!] + HEXC[buf[off + 3]!] + HEXC[buf[off + 4]!] + HEX[buf[off + 5]!];
 }
 
 /** Colon-separated hex of n bytes (chaddr of any hlen). */
