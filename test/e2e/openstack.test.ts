@@ -148,7 +148,7 @@ function steth(args: string[]): Promise<StethRun> {
 
 const rowsOf = (r: StethRun): { role: string; node: string; discover: boolean | null; offer: boolean | null; discoverTags: string; offerTags: string }[] => r.json?.data?.verdict?.rows ?? [];
 
-test.serial('check-dhcp on the compute-2 port passes across the wire, the real segmentation VLAN on both uplinks', async (t) => {
+test.serial('check-dhcp on the compute-2 port passes across the wire, the real segmentation VLAN on both uplinks, DISCOVER seen in the real qdhcp namespace', async (t) => {
   const lp = vmPort('compute-2');
   const seg = String(lab.networks[0]!.segmentationId);
   const r = await steth(['check-dhcp', lp.id]);
@@ -163,6 +163,9 @@ test.serial('check-dhcp on the compute-2 port passes across the wire, the real s
   t.is(up!.discoverTags, seg);
   t.is(down!.node, 'network-1');
   t.is(down!.discoverTags, seg);
+  // the DHCP agent's own qdhcp namespace is reachable by the steth agent (host mount namespace)
+  const qdhcp = rowsOf(r).find((x) => x.role === 'qdhcp');
+  t.is(qdhcp?.discover, true, JSON.stringify(rowsOf(r)));
   t.is(r.json.data.verdict.offer.yiaddr, lp.ip);
 });
 
