@@ -60,10 +60,3 @@ export const vlanSendResult = z.object({
 export type VlanSendResult = z.infer<typeof vlanSendResult>;
 
 export const vlanSend = declare('vlan.send', vlanSendParams, vlanSendResult, 'inject 802.1Q/QinQ-tagged steth probe frames (id, seq, send time) at a bounded rate; no host change', 120_000);
-
-export const clockInfo = declare(
-  'vlan.clock',
-  z.object({}).strict().default({}),
-  z.object({ node: z.string(), bootId: z.string().nullable(), nowNs: z.string() }),
-  'this node\'s kernel boot id and wall clock (to tell whether two agents share a clock)',
-);

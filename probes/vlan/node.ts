@@ -10,7 +10,7 @@ import { implement, type MethodImpl } from '../../src/rpc/method.js';
 import { run } from '../../src/host/exec.js';
 import { assertIfName } from '../../src/validate.js';
 import { tagsFor, sendOrder } from './matrix.js';
-import { clockInfo, vlanSend, type VlanSendParams, type VlanSendResult } from './contract.js';
+import { vlanSend, type VlanSendParams, type VlanSendResult } from './contract.js';
 import { methods as captureMethods } from '../capture/node.js';
 import type { AgentContext } from '../../src/rpc/method.js';
 
@@ -146,6 +146,5 @@ export const vlanSendImpl = implement(vlanSend, async (p, ctx) => {
     return { ...sent, collectError: { code: typeof err.code === 'string' ? err.code : 'ETOOL', message: err.message ?? String(e) } };
   }
 });
-export const clockImpl = implement(clockInfo, async (_p, ctx) => ({ node: ctx.nodeName, bootId: await bootId(), nowNs: String(realtimeNs()) }));
 
-export const methods: MethodImpl[] = [vlanSendImpl, clockImpl];
+export const methods: MethodImpl[] = [vlanSendImpl];

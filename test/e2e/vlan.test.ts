@@ -17,8 +17,8 @@ const lab = useLab(test);
 
 const deps = () => labDeps(lab.state.configPath);
 
-test.serial('VLAN 100 passes both ways between the compute nodes\' tenant NICs (same tag, no loss, latency measured)', async (t) => {
-  const r = await runCheckVlanInterface(await deps(), { agentA: 'compute-1', agentB: 'compute-2', iface: 'eth1', vlan: 100, count: 10 });
+test.serial('VLAN 100 passes both ways between the compute nodes\' tenant NICs (same tag and PCP, no loss, latency measured)', async (t) => {
+  const r = await runCheckVlanInterface(await deps(), { agentA: 'compute-1', agentB: 'compute-2', iface: 'eth1', vlan: 100, count: 10, pcp: 5 });
   t.true(r.ok, r.verdict);
   const dirs = (r.data as any).directions;
   t.is(dirs.length, 2);
@@ -28,6 +28,7 @@ test.serial('VLAN 100 passes both ways between the compute nodes\' tenant NICs (
     t.is(d.report.delivered, 10);
     t.is(d.report.tag.verdict, 'same');
     t.deepEqual(d.report.tag.seen, [[100]]);
+    t.deepEqual(d.report.pcp, { expected: 5, seen: [5] }, 'PCP kept by the trunk');
     t.is(d.report.duplicates, 0);
     t.truthy(d.report.latencyMs, 'latency from the probe timestamps');
   }
