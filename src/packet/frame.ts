@@ -80,21 +80,45 @@ export function decodeFrame(bytes: Uint8Array, first: LayerName = 'ethernet'): D
   let end = bytes.length;
   let next: LayerName | undefined = first;
   let tpid = 0;
-  let ctx: DecodeCtx = { ipOffset: -1, quoted: false };
+  const ctx: DecodeCtx = { ipOffset: -1, quoted: false }; // mutated, never retained by a codec
   let ethIdx = -1;
   let ethEnd = 0;
   let error: WireError | undefined;
   try {
     while (next !== undefined) {
       let d: Decoded<Layer>;
-      if (next === 'vlan') d = { value: decodeVlan(bytes, off, end, tpid), length: VLAN_LEN, end };
-      else d = (CODECS[next] as LayerCodec<Layer>).decode(bytes, off, end, ctx);
+      // one call site per codec (monomorphic) instead of a lookup through CODECS
+      switch (next) {
+        case 'vlan':
+          d = { value: decodeVlan(bytes, off, end, tpid), length: VLAN_LEN, end };
+          break;
+        case 'ethernet':
+          d = ethernet.decode(bytes, off, end, ctx);
+          break;
+        case 'ipv4':
+          d = ipv4.decode(bytes, off, end, ctx);
+          break;
+        case 'udp':
+          d = udp.decode(bytes, off, end, ctx);
+          break;
+        case 'dhcp':
+          d = dhcp.decode(bytes, off, end, ctx);
+          break;
+        case 'arp':
+          d = arp.decode(bytes, off, end, ctx);
+          break;
+        case 'icmp':
+          d = icmp.decode(bytes, off, end, ctx);
+          break;
+        default:
+          d = (CODECS[next] as LayerCodec<Layer>).decode(bytes, off, end, ctx);
+      }
       if (next === 'ethernet') {
         if (ethIdx >= 0 && end < ethEnd) setPadding(layers, ethIdx, bytes, end, ethEnd);
         ethIdx = layers.length;
         ethEnd = end;
       } else if (next === 'ipv4') {
-        ctx = { ipOffset: off, quoted: false };
+        ctx.ipOffset = off;
       }
       layers.push(d.value);
       off += d.length;
