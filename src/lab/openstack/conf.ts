@@ -215,7 +215,7 @@ export function cloudsYaml(p: { cloud: string; authUrl: string; password: string
     '    auth:',
     `      auth_url: ${p.authUrl}`,
     '      username: admin',
-    `      password: "${p.password}"`,
+    `      password: ${JSON.stringify(p.password)}`,
     '      project_name: admin',
     '      user_domain_name: Default',
     '      project_domain_name: Default',
