@@ -58,13 +58,16 @@ export async function labUp(partial: Partial<LabSpec> = {}, opts: UpOptions = {}
     if (spec.agents && !withAgents) log(`agents skipped: ${agentScript()} not built`);
     const agentsReady = withAgents ? startAgents(state, spec) : Promise.resolve();
     agentsReady.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-    log('Open vSwitch (4 userspace pairs)');
-    await Promise.all([startSwitchOvs(state, spec), ...state.nodes.map((n) => startNodeOvs(state, n))]);
-    await saveState(state);
-    log('flows, underlay, DHCP ports');
-    await Promise.all(state.nodes.map((n) => finishNode(state, n)));
-    log('dnsmasq');
-    await Promise.all(state.networks.map((net) => startDnsmasq(state, net)));
+    log('Open vSwitch (4 userspace pairs), flows, underlay, DHCP ports, dnsmasq');
+    // each node goes on to its flows (and the network node to dnsmasq) as soon as its own OVS is up
+    await Promise.all([
+      startSwitchOvs(state, spec),
+      ...state.nodes.map(async (n) => {
+        await startNodeOvs(state, n);
+        await finishNode(state, n);
+        await Promise.all(state.networks.filter((net) => net.dhcp.node === n.name).map((net) => startDnsmasq(state, net)));
+      }),
+    ]);
     await saveState(state);
     if (withAgents) {
       log('agents');
