@@ -177,7 +177,9 @@ function idleCollector(d: Dispatcher): NodeJS.Timeout {
   let gc: (() => void) | undefined;
   try {
     v8.setFlagsFromString('--expose-gc');
-    gc = vm.runInNewContext('gc') as () => void;
+    const raw = vm.runInNewContext('gc') as (opts?: { type: string; execution: string; flavor?: string }) => void;
+    // 'last-resort' = V8's CollectAllAvailableGarbage: also shrinks new space and returns pages
+    gc = () => raw({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   } catch {
     gc = undefined;
   }

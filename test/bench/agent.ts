@@ -117,6 +117,7 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
       await new Promise((r) => setTimeout(r, 200));
     }
 
+    const mem = (JSON.parse(await post(agent.url, rpc('agent.hello', 1))) as { result: { memory?: unknown } }).result.memory;
     // 200 concurrent requests, each on its own connection
     const conc = 200;
     const rounds = opts.quick ? 1 : 3;
@@ -151,7 +152,7 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
         { metric: 'rss_after_burst', unit: 'MB', value: round(rssAfter), note: 'right after 200 concurrent agent.hello' },
         { metric: 'rss_fresh', unit: 'MB', value: round(rssFresh), note: '1 s after start, no request yet' },
       ],
-      notes: [`${n} interleaved round trips per metric after 20 warm-up calls (excluded)`, 'ratio = agent / anchor (lower is better for RSS and latency)'],
+      notes: [`agent memory when idle (MB): ${JSON.stringify(mem)}`, `${n} interleaved round trips per metric after 20 warm-up calls (excluded)`, 'ratio = agent / anchor (lower is better for RSS and latency)'],
     };
   } finally {
     agent.proc.kill('SIGTERM');
