@@ -168,6 +168,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // a stray rejection (a probe forgot an await) ends the run with a message, not a stack dump and exit 0
+  process.on('unhandledRejection', (e) => {
+    process.stderr.write(`steth: internal error (unhandled rejection): ${e instanceof Error ? (process.env.STETH_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}\n`);
+    process.exitCode = EXIT.FAULT;
+  });
   let code: number;
   try {
     code = (await runCli(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: ac.signal })).code;
