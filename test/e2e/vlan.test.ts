@@ -197,3 +197,19 @@ test.serial('--legacy says clearly that VLAN subinterfaces (8021q) are missing h
   const links = await run('ip', ['-o', 'link', 'show'], { netns: lab.node('compute-1').netns });
   t.notRegex(links.stdout, /eth1\.100/);
 });
+
+test.serial('matrix with a node whose NIC is down: that node is reported as not taking part, the others are measured, exit 4', async (t) => {
+  await labFault(lab.prefix, 'nic-down', { node: 'network-1', nic: 'net' });
+  try {
+    const r = await runCheckVlan(await deps(), { vlans: '100-101', count: 2 });
+    const data = r.data as any;
+    t.deepEqual(data.nodes, ['compute-1', 'compute-2']);
+    t.deepEqual(data.passingEverywhere, [100, 101]);
+    t.is(data.problems.skipped.length, 1);
+    t.regex(data.problems.skipped[0].problem, /network-1:eth1 is down/);
+    t.false(r.ok);
+    t.is(r.exitCode, 4);
+  } finally {
+    await labHeal(lab.prefix);
+  }
+});
