@@ -124,6 +124,8 @@ export class StreamOutput implements Output {
   }
 
   progress(text: string): Progress {
+    // one spinner line at a time: a new one replaces the previous (e.g. the runner's default)
+    this.#stopSpinners();
     const err = this.#o.stderr;
     if (!err.isTTY || this.format !== 'table' || this.#o.env.CI) return { update: () => undefined, stop: () => undefined };
     let label = text;

@@ -124,10 +124,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRun
     for (const sub of cmd.commands as Command[]) configure(sub);
   };
   configure(program);
+  let working: { stop(): void } | undefined;
   program.hook('preAction', async (_root, action) => {
     const g = ctx.globals();
     out.format = g.format;
     out.columns = g.column;
+    // a spinner on a TTY if the command takes over ~1 s (replaced by a command's own)
+    working = out.progress(`${action.name()}…`);
     // load config for commands that use agents; a missing default file is fine here
     // (ctx.config() throws at first use if the file is bad)
     if ((action as { __needsConfig?: boolean }).__needsConfig !== false) {
@@ -138,9 +141,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRun
       }
     }
   });
+  program.hook('postAction', () => working?.stop());
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
+    working?.stop();
     if (err instanceof CommanderError) {
       if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
         return { code: 0, ctx };

@@ -47,3 +47,22 @@ test('only an error: {error:{code,message,detail}}', (t) => {
   t.deepEqual(JSON.parse(o.text), { error: { code: 'ECONFIG', message: 'bad.conf:3:port: nope', detail: null } });
   t.is(s.exitCode, 2);
 });
+
+test('progress: nothing when stderr is not a TTY; on a TTY a spinner appears after ~1 s and is cleared', async (t) => {
+  const { s, o } = out();
+  s.progress('quiet').stop();
+  t.is(o.err, '');
+  let err = '';
+  const tty = new StreamOutput({
+    stdout: { write: () => true, isTTY: true },
+    stderr: { write: (x: string) => ((err += x), true), isTTY: true },
+    format: 'table',
+    columns: [],
+    env: {},
+  });
+  const p = tty.progress('asking agents');
+  await new Promise((r) => setTimeout(r, 1300));
+  p.stop();
+  t.regex(err, /asking agents/);
+  t.true(err.endsWith('\r\x1b[2K'));
+});
