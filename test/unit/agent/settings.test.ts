@@ -84,3 +84,24 @@ test('the real process: refusing exits 2 with the reason on stderr; --help exits
   const unverified = new AgentClient({ name: 'tls', url: agent.url });
   await t.throwsAsync(unverified.call(agentHello, {}), { message: /unreachable/ });
 });
+
+test('two agents cannot share a state dir (the second exits, the first keeps its ledger)', async (t) => {
+  const d = tmp(t);
+  const { spawn } = await import('node:child_process');
+  const first = spawn(process.execPath, [AGENT, '--listen', '127.0.0.1', '--port', '0', '--config', '/dev/null', '--state-dir', join(d, 's')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.teardown(() => void first.kill('SIGKILL'));
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    first.stderr!.on('data', (c: Buffer) => {
+      log += c.toString();
+      if (log.includes('"listening"')) resolve();
+    });
+    first.once('exit', () => reject(new Error(`first agent exited: ${log}`)));
+  });
+  const second = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    execFile(process.execPath, [AGENT, '--listen', '127.0.0.1', '--port', '0', '--config', '/dev/null', '--state-dir', join(d, 's')], (e, _o, err) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, err }));
+  });
+  t.is(second.code, 2);
+  t.regex(second.err, /another steth-agent \(PID \d+\) uses state dir/);
+  t.is(first.exitCode, null);
+});
