@@ -11,6 +11,8 @@
  * Capture: our batch injector sends N frames as fast as it can; the receiving side
  * runs our capture (default snaplen 1600, and snaplen 65535) or `tcpdump -w /dev/null`.
  * Loss = frames that reached the interface (its rx_packets) minus frames captured.
+ * Variants: defaults (immediate, 32 MiB), immediate: false (TPACKET_V3), 16/4 MiB rings,
+ * snaplen 65535. Flags: --quick, --capture-only, --kinds=ours,tcpdump,ours-v3,...
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -99,7 +101,8 @@ const OURS: Record<string, string> = {
   'ours-4M': '{ bufferSize: 4 * 1024 * 1024 }',
   'ours-16M': '{ bufferSize: 16 * 1024 * 1024 }',
   'ours-v3': '{ immediate: false }',
-  'ours-v3-16M': '{ immediate: false, bufferSize: 16 * 1024 * 1024 }',
+  'ours-v3-4M': '{ immediate: false, bufferSize: 4 * 1024 * 1024 }',
+  'ours-v3-1ms': '{ immediate: false, bufferTimeoutMs: 1 }',
 };
 
 async function startCapturer(pair: VethPair, kind: string): Promise<{ stop: () => Promise<{ captured: number; kernelDrop: number }> }> {
@@ -219,7 +222,7 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
     const n = opts.quick ? 50_000 : 200_000;
     const warm = 20_000;
     const kindsArg = opts.args.find((a) => a.startsWith('--kinds='));
-    const kinds = kindsArg ? kindsArg.slice(8).split(',').filter((k) => k === 'tcpdump' || k in OURS) : ['ours', 'tcpdump', 'ours-16M', 'ours-4M', 'ours-65535'];
+    const kinds = kindsArg ? kindsArg.slice(8).split(',').filter((k) => k === 'tcpdump' || k in OURS) : ['ours', 'tcpdump', 'ours-v3', 'ours-16M', 'ours-4M', 'ours-65535'];
     const loss: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]));
     const kdrop: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]));
     const rates: number[] = [];
@@ -244,7 +247,7 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
     const tcpdumpAnchor = kinds.includes('tcpdump') ? { name: 'tcpdump -w /dev/null (lost)', value: summarize(loss.tcpdump!).median } : undefined;
     for (const k of kinds) {
       if (k === 'tcpdump') continue;
-      const what = k === 'ours' ? 'defaults: immediate, snaplen 1600, 32 MiB ring' : `options ${OURS[k]}`;
+      const what = k === 'ours' ? 'defaults: immediate, snaplen 1600, 32 MiB ring' : k === 'ours-v3' ? 'immediate: false (TPACKET_V3 blocks, ≤10 ms delivery delay), 32 MiB' : `options ${OURS[k]}`;
       results.push(result(`capture_64B_${k.replace(/-/g, '_')}_lost`, 'frames', loss[k]!, {
         ...(tcpdumpAnchor ? { anchor: tcpdumpAnchor } : {}),
         goal: k === 'ours' ? '0 lost at the injector rate' : 'comparison',
