@@ -42,9 +42,14 @@ export const agentScript = (): string => resolve(here, '..', '..', '..', 'bin', 
 
 const PY_ENV = { PATH: SYSTEM_PATH, LANG: 'C.UTF-8' };
 
-export async function saveState(s: OpenstackLabState): Promise<void> {
-  // same file and atomic write as the emulated lab (state.json in the lab dir)
-  await saveLabState(s as unknown as LabState);
+let saving: Promise<void> = Promise.resolve();
+
+/** Same file and atomic write as the emulated lab (state.json in the lab dir); one write at a
+ *  time, since parallel stages save concurrently and share the temporary file. */
+export function saveState(s: OpenstackLabState): Promise<void> {
+  const next = saving.catch(() => undefined).then(() => saveLabState(s as unknown as LabState));
+  saving = next;
+  return next;
 }
 
 function secret(): string {
@@ -258,49 +263,54 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
     await saveState(s);
   })).then(() => c.stage.mark('ovs'));
 
-  // allSettled: a failed stage must not leave its siblings starting daemons while `down` runs
-  await settleAll([mysql, rabbit, keystoneDb, ovs]);
-  await saveState(s);
+  // ── Keystone's objects for neutron (once keystone answers) in parallel with neutron-server and
+  //    the agents (once mariadb has the schema, rabbit answers and OVS runs): neutron-server checks
+  //    tokens only when a request comes, so it need not wait for Keystone ──
+  const keystoneReady = keystoneDb.then(async () => {
+    await writeFile(s.cloudsYaml, cloudsYaml({ cloud: s.cloud, authUrl: s.authUrl, password: adminPassword }), { mode: 0o600 });
+    const session = new KeystoneSession(credentialsFromCloudsYaml(s.cloud, { files: [s.cloudsYaml] }), { timeoutMs: 30_000 });
+    await registerNeutron(session, s, keystonePassword);
+    c.stage.mark('keystone-objects');
+    return session;
+  });
+  const neutronReady = settleAll([mysql, rabbit, ovs]).then(async () => {
+    // ── neutron-server ──
+    const nsPid = service(s, 'neutron-server', ctl, '/usr/bin/neutron-server', ['--config-file', nconf, '--config-file', ml2], PY_ENV);
+    await saveState(s);
+    await waitFor('neutron-server answering on :9696', () => httpOk(`${s.neutronUrl}/`), { timeoutMs: 300_000, stepMs: 300, alive: () => alive(nsPid), hint: `see ${d('logs', 'neutron-server.log')}` });
+    await waitFor('neutron-server consuming q-plugin and q-reports-plugin', async () => {
+      const r = await run('/usr/lib/rabbitmq/bin/rabbitmqctl', ['-n', 'rabbit@localhost', '-q', 'list_queues', 'name', 'consumers'], { netns: ctl, env: rabbitCtlEnv, timeoutMs: 30_000, allowFail: true });
+      const consumers = new Map(r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2).map((p) => [p[0]!, Number(p[1])]));
+      return (consumers.get('q-plugin') ?? 0) > 0 && (consumers.get('q-reports-plugin') ?? 0) > 0 ? true : undefined;
+    }, { timeoutMs: 300_000, stepMs: 500, alive: () => alive(nsPid), hint: `see ${d('logs', 'neutron-server.log')}` });
+    c.stage.mark('neutron-server');
 
-  // ── keystone objects for neutron (through the API, with our own client) ──
-  await writeFile(s.cloudsYaml, cloudsYaml({ cloud: s.cloud, authUrl: s.authUrl, password: adminPassword }), { mode: 0o600 });
-  const adminSession = new KeystoneSession(credentialsFromCloudsYaml(s.cloud, { files: [s.cloudsYaml] }), { timeoutMs: 30_000 });
-  await registerNeutron(adminSession, s, keystonePassword);
-  c.stage.mark('keystone-objects');
-
-  // ── neutron-server ──
-  const nsPid = service(s, 'neutron-server', ctl, '/usr/bin/neutron-server', ['--config-file', nconf, '--config-file', ml2], PY_ENV);
-  await saveState(s);
-  await waitFor('neutron-server answering on :9696', () => httpOk(`${s.neutronUrl}/`), { timeoutMs: 300_000, stepMs: 300, alive: () => alive(nsPid), hint: `see ${d('logs', 'neutron-server.log')}` });
-  await waitFor('neutron-server consuming q-plugin and q-reports-plugin', async () => {
-    const r = await run('/usr/lib/rabbitmq/bin/rabbitmqctl', ['-n', 'rabbit@localhost', '-q', 'list_queues', 'name', 'consumers'], { netns: ctl, env: rabbitCtlEnv, timeoutMs: 30_000, allowFail: true });
-    const consumers = new Map(r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2).map((p) => [p[0]!, Number(p[1])]));
-    return (consumers.get('q-plugin') ?? 0) > 0 && (consumers.get('q-reports-plugin') ?? 0) > 0 ? true : undefined;
-  }, { timeoutMs: 300_000, stepMs: 500, alive: () => alive(nsPid), hint: `see ${d('logs', 'neutron-server.log')}` });
-  c.stage.mark('neutron-server');
-
-  // ── agents ──
-  for (const n of s.nodes) {
-    const ndir = n.rundir;
-    const transport = n === n1 ? `rabbit://guest:guest@127.0.0.1:${RABBIT_PORT}/` : `rabbit://guest:guest@${mgmt1}:${RABBIT_PORT}/`;
-    await mkdir(join(ndir, 'lock'), { recursive: true });
-    const agentConf = (name: string): string => agentNeutronConf({ host: n.host, transportUrl: transport, stateDir: join(ndir, 'state'), lockDir: join(ndir, 'lock'), log: d('logs', `${name}-${n.name}.log`) });
-    await writeFile(join(ndir, 'neutron-ovs.conf'), agentConf('ovs-agent'), { mode: 0o600 });
-    await writeFile(join(ndir, 'openvswitch_agent.ini'), ovsAgentConf({ ovsdb: n.ovsdb, physBridge: n.physBridge, ofPort: 6633 }));
-    const ovsEnv = { ...PY_ENV, OVS_RUNDIR: n.rundir, OVS_DBDIR: n.rundir, OVS_LOGDIR: n.rundir };
-    service(s, `ovs-agent-${n.name}`, n.netns, '/usr/bin/neutron-openvswitch-agent',
-      ['--config-file', join(ndir, 'neutron-ovs.conf'), '--config-file', join(ndir, 'openvswitch_agent.ini')], ovsEnv);
-    if (n === n1) {
-      await writeFile(join(ndir, 'neutron-dhcp.conf'), agentConf('dhcp-agent'), { mode: 0o600 });
-      await writeFile(join(ndir, 'dnsmasq.conf'), 'user=root\ngroup=root\n');
-      await mkdir(d('logs', 'dnsmasq'), { recursive: true });
-      await writeFile(join(ndir, 'dhcp_agent.ini'), dhcpAgentConf({ ovsdb: n.ovsdb, dnsmasqConf: join(ndir, 'dnsmasq.conf'), dnsmasqLogDir: d('logs', 'dnsmasq') }));
-      // host mounts: the qdhcp-* namespaces it creates must be visible to the steth agents
-      service(s, `dhcp-agent-${n.name}`, n.netns, '/usr/bin/neutron-dhcp-agent',
-        ['--config-file', join(ndir, 'neutron-dhcp.conf'), '--config-file', join(ndir, 'dhcp_agent.ini')], ovsEnv, true);
+    // ── agents ──
+    for (const n of s.nodes) {
+      const ndir = n.rundir;
+      const transport = n === n1 ? `rabbit://guest:guest@127.0.0.1:${RABBIT_PORT}/` : `rabbit://guest:guest@${mgmt1}:${RABBIT_PORT}/`;
+      await mkdir(join(ndir, 'lock'), { recursive: true });
+      const agentConf = (name: string): string => agentNeutronConf({ host: n.host, transportUrl: transport, stateDir: join(ndir, 'state'), lockDir: join(ndir, 'lock'), log: d('logs', `${name}-${n.name}.log`) });
+      await writeFile(join(ndir, 'neutron-ovs.conf'), agentConf('ovs-agent'), { mode: 0o600 });
+      await writeFile(join(ndir, 'openvswitch_agent.ini'), ovsAgentConf({ ovsdb: n.ovsdb, physBridge: n.physBridge, ofPort: 6633 }));
+      const ovsEnv = { ...PY_ENV, OVS_RUNDIR: n.rundir, OVS_DBDIR: n.rundir, OVS_LOGDIR: n.rundir };
+      service(s, `ovs-agent-${n.name}`, n.netns, '/usr/bin/neutron-openvswitch-agent',
+        ['--config-file', join(ndir, 'neutron-ovs.conf'), '--config-file', join(ndir, 'openvswitch_agent.ini')], ovsEnv);
+      if (n === n1) {
+        await writeFile(join(ndir, 'neutron-dhcp.conf'), agentConf('dhcp-agent'), { mode: 0o600 });
+        await writeFile(join(ndir, 'dnsmasq.conf'), 'user=root\ngroup=root\n');
+        await mkdir(d('logs', 'dnsmasq'), { recursive: true });
+        await writeFile(join(ndir, 'dhcp_agent.ini'), dhcpAgentConf({ ovsdb: n.ovsdb, dnsmasqConf: join(ndir, 'dnsmasq.conf'), dnsmasqLogDir: d('logs', 'dnsmasq') }));
+        // host mounts: the qdhcp-* namespaces it creates must be visible to the steth agents
+        service(s, `dhcp-agent-${n.name}`, n.netns, '/usr/bin/neutron-dhcp-agent',
+          ['--config-file', join(ndir, 'neutron-dhcp.conf'), '--config-file', join(ndir, 'dhcp_agent.ini')], ovsEnv, true);
+      }
     }
-  }
-  await saveState(s);
+    await saveState(s);
+  });
+  // allSettled: a failed stage must not leave its siblings starting daemons while `down` runs
+  await settleAll([keystoneReady, neutronReady]);
+  const adminSession = await keystoneReady;
   const neutron = new NeutronClient(adminSession, { timeoutMs: 30_000, endpoint: s.neutronUrl });
   await waitFor('both OVS agents and the DHCP agent alive in Neutron', async () => {
     const agents = await neutron.listAgents();
