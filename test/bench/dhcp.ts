@@ -37,6 +37,12 @@ function once(config: string, portId: string): Promise<{ ms: number; ok: boolean
   });
 }
 
+/** A bare `node -e 0` in the same run: what this machine's load does to any CLI start. */
+function nodeStart(): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve) => execFile(process.execPath, ['-e', '0'], () => resolve(performance.now() - t0)));
+}
+
 export default async function bench(opts: BenchOptions): Promise<BenchReport> {
   const runs = opts.quick ? 5 : 20;
   const prefix = `bd${randomBytes(2).toString('hex')}`;
@@ -49,9 +55,11 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
     await once(lab.configPath, port.id);
     const wall: number[] = [];
     const engine: number[] = [];
+    const bare: number[] = [];
     let failed = 0;
     const load0 = loadavg()[0]!;
     for (let i = 0; i < runs; i++) {
+      bare.push(await nodeStart()); // interleaved A B A B
       const r = await once(lab.configPath, port.id);
       if (!r.ok) {
         failed++;
@@ -70,7 +78,8 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
       `anchor is a constant floor: the original waited a fixed 2 s per listener read and cannot run here (Python 2 / pypcap / jsonrpclib)`,
       `load average during the runs: ${load0.toFixed(1)} → ${load1.toFixed(1)} on a machine shared by 8 engineers (2 cores); figures scale with it`,
     );
-    return { results: [w, e], notes };
+    const b = result('node_bare_start_same_run', 'ms', bare, { note: 'node -e 0, interleaved with the runs above: the share of the wall time no command can avoid on this machine now' });
+    return { results: [w, e, b], notes };
   } finally {
     await labDown(prefix).catch(() => undefined);
   }
