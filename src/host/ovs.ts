@@ -60,7 +60,7 @@ function single(v: OvsValue): unknown {
   const a = atoms(v);
   return a.length === 0 ? null : a[0];
 }
-function map(v: OvsValue): Record<string, string> {
+export function ovsMap(v: OvsValue): Record<string, string> {
   const out: Record<string, string> = {};
   if (Array.isArray(v) && v[0] === 'map') for (const [k, val] of v[1] as Array<[unknown, unknown]>) out[String(k)] = String(val);
   return out;
@@ -107,6 +107,19 @@ export async function ovsSnapshot(ovsdb: string | undefined, opts: OvsOptions = 
     });
   if (tables.length !== 3) throw new StethError('ETOOL', `ovs-vsctl printed ${tables.length} tables, expected 3`);
   const [bt, pt, it] = tables.map(rows) as [Array<Record<string, OvsValue>>, Array<Record<string, OvsValue>>, Array<Record<string, OvsValue>>];
+  return snapshotFromRows(bt, pt, it);
+}
+
+/**
+ * Bridge / Port / Interface rows (RFC 7047 notation, as ovs-vsctl --format=json and the
+ * OVSDB socket both give them) → bridges with their ports. Shared by ovsSnapshot (ovs-vsctl)
+ * and the DHCP probe's direct socket read.
+ */
+export function snapshotFromRows(
+  bt: ReadonlyArray<Record<string, OvsValue>>,
+  pt: ReadonlyArray<Record<string, OvsValue>>,
+  it: ReadonlyArray<Record<string, OvsValue>>,
+): OvsSnapshot {
   const ifaceByUuid = new Map(it.map((r) => [String(atom(r._uuid)), r]));
   const portByUuid = new Map(pt.map((r) => [String(atom(r._uuid)), r]));
   const bridges: OvsSnapshot['bridges'] = [];
@@ -132,7 +145,7 @@ export async function ovsSnapshot(ovsdb: string | undefined, opts: OvsOptions = 
         ofport: typeof ofport === 'number' ? ofport : null,
         type: i ? String(single(i.type) ?? '') : '',
         mac: typeof mac === 'string' && mac !== '' ? mac : null,
-        externalIds: { ...map(p.external_ids), ...(i ? map(i.external_ids) : {}) },
+        externalIds: { ...ovsMap(p.external_ids), ...(i ? ovsMap(i.external_ids) : {}) },
         error: typeof err === 'string' && err !== '' ? err : null,
       });
     }
