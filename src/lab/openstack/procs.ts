@@ -32,15 +32,9 @@ export function pidNetnsInode(pid: number): number | undefined {
   }
 }
 
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
+/** Alive and not a zombie (the emulated lab's check, one definition). */
+import { pidAlive as alive } from '../host.js';
+export { alive };
 
 /** Every PID living in one of these namespaces (by inode). */
 export function pidsInNamespaces(inodes: ReadonlySet<number>): number[] {
