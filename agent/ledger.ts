@@ -4,6 +4,8 @@
  *  - when the CLI releases it (teardown, end of a check),
  *  - when the lease expires (the CLI died mid-command),
  *  - when the agent starts again after a crash (kill -9, OOM, reboot of the agent).
+ * In-process leases (a running capture: undo 'none' plus a close callback) expire and
+ * are released the same way but live in memory only: nothing of them outlives us.
  * Undo actions are serialisable (UndoAction) and conservative: a PID is killed
  * only if its /proc start time still matches (no PID-reuse accidents); a link
  * delete / address delete that finds nothing to do is fine.
@@ -118,7 +120,7 @@ export class Ledger implements LedgerApi {
     if (label !== undefined) lease.label = label;
     this.#leases.set(id, lease);
     if (inProcess) this.#inProcess.set(id, inProcess);
-    this.#persist();
+    if (survivesUs(lease)) this.#persist();
     return id;
   }
 
@@ -130,8 +132,8 @@ export class Ledger implements LedgerApi {
   renew(leaseId: string, ttlMs: number): void {
     const l = this.#leases.get(leaseId);
     if (!l) throw new StethError('ENOENT', `no lease ${leaseId}`, { hint: 'it expired or was released' });
+    // memory only: recover() undoes every lease a dead run left, whatever its expiry
     l.expiresAt = this.#now() + ttlMs;
-    this.#persist();
   }
 
   has(leaseId: string): boolean {
@@ -182,7 +184,7 @@ export class Ledger implements LedgerApi {
       if (inProcErr !== undefined) report = { ...report, ok: false, error: inProcErr };
       this.#leases.delete(id);
       this.#inProcess.delete(id);
-      this.#persist();
+      if (survivesUs(lease)) this.#persist();
     })();
     this.#releasing.set(id, p);
     return p.then(
@@ -207,8 +209,9 @@ export class Ledger implements LedgerApi {
     }
   }
 
+  /** The state file: every lease a restart must undo, written and fsynced before return. */
   #persist(): void {
-    const state: StateFile = { version: 1, leases: [...this.#leases.values()] };
+    const state: StateFile = { version: 1, leases: [...this.#leases.values()].filter(survivesUs) };
     const tmp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(state, null, 1)}\n`, { mode: 0o600 });
     const fd = openSync(tmp, 'r');
@@ -219,6 +222,16 @@ export class Ledger implements LedgerApi {
     }
     renameSync(tmp, this.file);
   }
+}
+
+/**
+ * Does the change outlive this process? An in-process lease (undo 'none': a capture,
+ * whose socket dies with us) has nothing for a restart to undo, so it stays out of the
+ * state file: writing it cost a synchronous write + fsync (~8 ms here) on every capture
+ * start, renewal and stop, on the loop that serves the check.
+ */
+function survivesUs(l: Lease): boolean {
+  return l.undo.type !== 'none';
 }
 
 function isLease(x: unknown): x is Lease {

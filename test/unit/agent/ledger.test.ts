@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ledger, procStartTime, validateUndo } from '../../../agent/ledger.js';
@@ -29,21 +29,37 @@ const exited = (c: ChildProcess): Promise<string | null> =>
 
 const stateLeases = (dir: string): unknown[] => (JSON.parse(readFileSync(join(dir, 'ledger.json'), 'utf8')) as { leases: unknown[] }).leases;
 
-test('acquire persists the lease before returning; release runs the in-process undo and forgets it', async (t) => {
+test('acquire persists a host change before returning; release undoes it and forgets it', async (t) => {
   const dir = tmp(t);
   const l = new Ledger({ stateDir: dir });
   await l.recover();
+  const child = sleeper(t);
+  const id = l.acquire('iperf-server', { type: 'kill', pid: child.pid!, startTime: (await procStartTime(child.pid!))! }, 60_000, undefined, 'iperf3 -s');
+  t.true(l.has(id));
+  t.deepEqual(stateLeases(dir).map((x) => (x as { id: string }).id), [id]);
+  await l.release(id);
+  t.is(await exited(child), 'SIGTERM');
+  t.false(l.has(id));
+  t.deepEqual(stateLeases(dir), []);
+  await l.release(id); // idempotent: unknown lease is not an error
+});
+
+test('an in-process lease (a capture) runs its close on release but never touches the state file', async (t) => {
+  const dir = tmp(t);
+  const l = new Ledger({ stateDir: dir });
+  await l.recover();
+  const before = readFileSync(join(dir, 'ledger.json'), 'utf8');
   let closed = 0;
   const id = l.acquire('capture', { type: 'none' }, 60_000, () => {
     closed++;
   }, 'cap on eth1');
   t.true(l.has(id));
-  t.is(stateLeases(dir).length, 1);
+  l.renew(id, 120_000);
+  t.is(readFileSync(join(dir, 'ledger.json'), 'utf8'), before);
   await l.release(id);
   t.is(closed, 1);
   t.false(l.has(id));
-  t.deepEqual(stateLeases(dir), []);
-  await l.release(id); // idempotent: unknown lease is not an error
+  t.is(readFileSync(join(dir, 'ledger.json'), 'utf8'), before);
 });
 
 test('expiry: sweep undoes only leases past their TTL; renew pushes expiry out', async (t) => {
@@ -65,7 +81,7 @@ test('expiry: sweep undoes only leases past their TTL; renew pushes expiry out',
   await l.sweep();
   t.deepEqual(undone.sort(), ['a', 'b']);
   t.true(l.has(c));
-  t.is(stateLeases(dir).length, 1);
+  t.false(existsSync(join(dir, 'ledger.json')), 'in-process leases are not written');
 });
 
 test('recover: a kill lease left by a crashed run kills that process (start time matches)', async (t) => {
