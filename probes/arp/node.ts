@@ -4,7 +4,7 @@
  * period (to catch a second replier) or the deadline.
  */
 import { StethError } from '../../src/errors.js';
-import { openCapture, openInjector, PcapError, type Capture, type Injector } from '../../src/capture/index.js';
+import { openCapture, PcapError, type Capture } from '../../src/capture/index.js';
 import { arpRequest, decodeFrame, encodeFrame, findLayer, findLayers } from '../../src/packet/index.js';
 import { run } from '../../src/host/exec.js';
 import { implement, type MethodImpl } from '../../src/rpc/method.js';
@@ -76,7 +76,8 @@ export async function probeArp(p: ArpProbeParams, nodeName: string, signal?: Abo
 
   let cap: Capture;
   try {
-    cap = openCapture({ iface, ...nsOpt, filter: { arp: true }, direction: 'in', snaplen: 128, bufferSize: 1 << 20 });
+    // one handle listens for replies and sends the requests (it never sees its own frames)
+    cap = await openCapture({ iface, ...nsOpt, filter: { arp: true }, direction: 'in', snaplen: 128, bufferSize: 1 << 20 });
   } catch (e) {
     const err = e as PcapError & { code: string };
     if (err instanceof PcapError && err.code === 'ENETDOWN') {
@@ -84,13 +85,11 @@ export async function probeArp(p: ArpProbeParams, nodeName: string, signal?: Abo
     }
     throw pcapError(e, iface);
   }
-  let inj: Injector | undefined;
   const replies: ArpProbeResult['replies'] = [];
   const t0 = performance.now();
   let sent = 0;
   let sentNs = 0n;
   try {
-    inj = openInjector(iface, nsOpt);
     const frame = encodeFrame(arpRequest({ senderMac, senderIp, targetIp: p.targetIp, vlans: p.vlans }));
     let firstReplyAt: number | undefined;
     let nextSend = 0;
@@ -100,7 +99,7 @@ export async function probeArp(p: ArpProbeParams, nodeName: string, signal?: Abo
       if (signal?.aborted) throw new StethError('ECANCELED', 'arp.probe was cancelled');
       if (sent < p.count && now - t0 >= nextSend) {
         if (sent === 0) sentNs = realtimeNs();
-        inj.send(frame);
+        cap.send(frame);
         sent++;
         nextSend += 100;
       }
@@ -128,8 +127,7 @@ export async function probeArp(p: ArpProbeParams, nodeName: string, signal?: Abo
   } catch (e) {
     throw pcapError(e, iface);
   } finally {
-    inj?.close();
-    cap.close();
+    void cap.close();
   }
   return { ...base, senderIp, senderMac, sent, sentNs: String(sentNs), linkDown: false, replies, waitedMs: Math.round(performance.now() - t0) };
 }

@@ -69,11 +69,13 @@ export function toWire(f: CapturedFrame): WireFrame {
 export function createCaptureMethods(deps: CaptureMethodDeps = {}): { methods: MethodImpl[]; active: () => number; closeAll: () => void } {
   const entries = new Map<string, Entry>();
 
+  /** Forget and close a capture; the kernel's release of the socket goes on in the
+   *  background (the answer does not wait for it). */
   const closeEntry = (id: string): CaptureStats | undefined => {
     const e = entries.get(id);
     if (!e) return undefined;
     entries.delete(id);
-    e.capture.close();
+    void e.capture.close();
     return e.capture.stats();
   };
 
@@ -85,7 +87,7 @@ export function createCaptureMethods(deps: CaptureMethodDeps = {}): { methods: M
 
   const start = implement(captureStart, async (p, ctx) => {
     const ttlMs = p.ttlMs ?? DEFAULT_TTL_MS;
-    const capture = openCapture(
+    const capture = await openCapture(
       {
         iface: p.iface,
         ...(p.netns === undefined ? {} : { netns: p.netns }),
@@ -185,7 +187,7 @@ export function createCaptureMethods(deps: CaptureMethodDeps = {}): { methods: M
 
   const injectImpl = implement(packetInject, async (p, ctx) => {
     const frames = p.frames.map((h) => Buffer.from(h, 'hex'));
-    const inj = openInjector(p.iface, {
+    const inj = await openInjector(p.iface, {
       ...(p.netns === undefined ? {} : { netns: p.netns }),
       ...(p.pad === undefined ? {} : { pad: p.pad }),
       ...(deps.binding ? { binding: deps.binding } : {}),
@@ -207,7 +209,7 @@ export function createCaptureMethods(deps: CaptureMethodDeps = {}): { methods: M
       const last = nowNs();
       return { sent, firstTsNs: first.toString(), lastTsNs: last.toString() };
     } finally {
-      inj.close();
+      void inj.close();
     }
   });
 

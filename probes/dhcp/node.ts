@@ -501,9 +501,11 @@ export interface ExchangeParams {
   waitMs?: number;
 }
 
-async function send(ctx: AgentContext, p: ExchangeParams, frame: Buffer): Promise<void> {
+/** pcap mode: out through `cap`, the capture listening for the replies on the same device
+ *  (one socket, armed before the first frame leaves; it never sees its own frames). */
+async function send(ctx: AgentContext, p: ExchangeParams, frame: Buffer, cap: Capture): Promise<void> {
   if (p.mode === 'pcap') {
-    inject(p.iface, frame, p.netns ? { netns: p.netns } : {});
+    cap.send(frame);
     return;
   }
   if (!p.bridge || !p.ofport) throw new StethError('EINVAL', 'packet-out needs bridge and ofport');
@@ -524,7 +526,7 @@ export async function exchange(ctx: AgentContext, p: ExchangeParams): Promise<Ex
   // listen where replies come back to the VM: the injection device (qvb) or the OVS port (tap)
   let cap: Capture;
   try {
-    cap = openCapture({ iface: p.iface, ...(p.netns ? { netns: p.netns } : {}), filter: { dhcpXid: p.xid }, ...(p.mode === 'pcap' ? { direction: 'in' as const } : {}) });
+    cap = await openCapture({ iface: p.iface, ...(p.netns ? { netns: p.netns } : {}), filter: { dhcpXid: p.xid }, ...(p.mode === 'pcap' ? { direction: 'in' as const } : {}) });
   } catch (e) {
     result.error = `cannot capture on ${p.iface}: ${(e as Error).message}`;
     return result;
@@ -540,7 +542,7 @@ export async function exchange(ctx: AgentContext, p: ExchangeParams): Promise<Ex
     while (!offer && Date.now() < deadline && !ctx.signal.aborted) {
       const sent = nowNs();
       try {
-        await send(ctx, p, discover);
+        await send(ctx, p, discover, cap);
       } catch (e) {
         result.error = (e as Error).message;
         return result;
@@ -561,7 +563,7 @@ export async function exchange(ctx: AgentContext, p: ExchangeParams): Promise<Ex
     if (!p.full) return result;
     const serverId = dhcpGet(offer.dhcp, 'serverId') ?? offer.summary.server;
     const req = encodeFrame(dhcpRequest({ mac, xid: p.xid, requestedIp: offer.dhcp.yiaddr, serverId }));
-    await send(ctx, p, req);
+    await send(ctx, p, req, cap);
     const ack = await waitReply(cap, p.xid, [5, 6], Date.now() + waitMs, ctx.signal);
     if (ack?.type === 5) result.ack = { tsNs: ack.tsNs, ...ack.summary };
     else if (ack?.type === 6) {
@@ -571,12 +573,12 @@ export async function exchange(ctx: AgentContext, p: ExchangeParams): Promise<Ex
     }
     if (ack?.type === 5) {
       const rel = encodeFrame(dhcpRelease({ mac, xid: p.xid, clientIp: ack.dhcp.yiaddr, serverId, serverMac: offer.summary.serverMac }));
-      await send(ctx, p, rel);
+      await send(ctx, p, rel, cap);
       result.released = true;
     }
     return result;
   } finally {
-    cap.close();
+    void cap.close();
   }
 }
 
@@ -602,16 +604,18 @@ export async function arpFromQdhcp(ctx: AgentContext, opts: { networkId: string;
     watch.push({ device: srv.uplink.name });
   }
   const filter = { or: [{ arp: true, ip }] };
-  const caps: Array<{ device: string; netns?: string; cap?: Capture; error?: string }> = watch.map((w) => {
-    try {
-      return { ...w, cap: openCapture({ iface: w.device, ...(w.netns ? { netns: w.netns } : {}), filter }) };
-    } catch (e) {
-      return { ...w, error: (e as Error).message };
-    }
-  });
+  const caps: Array<{ device: string; netns?: string; cap?: Capture; error?: string }> = await Promise.all(
+    watch.map(async (w) => {
+      try {
+        return { ...w, cap: await openCapture({ iface: w.device, ...(w.netns ? { netns: w.netns } : {}), filter }) };
+      } catch (e) {
+        return { ...w, error: (e as Error).message };
+      }
+    }),
+  );
   try {
     const frame = encodeFrame(arpRequest({ senderMac: srv.mac, senderIp: srcIp, targetIp: ip }));
-    inject(srv.iface, frame, { netns });
+    await inject(srv.iface, frame, { netns });
     const first = caps[0]?.cap;
     let replyMac: string | undefined;
     const deadline = Date.now() + (opts.waitMs ?? 1000);
@@ -655,7 +659,7 @@ export async function arpFromQdhcp(ctx: AgentContext, opts: { networkId: string;
     };
     return out;
   } finally {
-    for (const c of caps) c.cap?.close();
+    for (const c of caps) void c.cap?.close();
   }
 }
 
@@ -672,13 +676,15 @@ async function compatComp(ctx: AgentContext, p: { port_id: string; port_mac: str
   const xid = (Math.random() * 0xffffffff) >>> 0;
   const points = (['tap', 'qbr', 'qvb', 'qvo'] as const).map((r) => ({ key: r, dev: facts.devices[r] })).filter((x) => x.dev?.exists);
   const all = [...points.map((x) => ({ key: x.key as string, iface: x.dev!.name })), { key: assertIfName(p.phy_iface), iface: p.phy_iface }];
-  const caps = all.map((x) => {
-    try {
-      return { ...x, cap: openCapture({ iface: x.iface, filter: { dhcpXid: xid } }) as Capture | undefined };
-    } catch {
-      return { ...x, cap: undefined };
-    }
-  });
+  const caps = await Promise.all(
+    all.map(async (x) => {
+      try {
+        return { ...x, cap: (await openCapture({ iface: x.iface, filter: { dhcpXid: xid } })) as Capture | undefined };
+      } catch {
+        return { ...x, cap: undefined };
+      }
+    }),
+  );
   try {
     const qvb = facts.devices.qvb;
     const params: ExchangeParams =
@@ -714,7 +720,7 @@ async function compatComp(ctx: AgentContext, p: { port_id: string; port_mac: str
     );
     return envelope(0, '', data);
   } finally {
-    for (const c of caps) c.cap?.close();
+    for (const c of caps) void c.cap?.close();
   }
 }
 

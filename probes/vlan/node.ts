@@ -74,7 +74,7 @@ export async function sendProbes(p: VlanSendParams, nodeName: string, signal?: A
   const order = sendOrder(plan);
   let inj: Injector;
   try {
-    inj = openInjector(p.iface, { ...(p.netns ? { netns: p.netns } : {}) });
+    inj = await openInjector(p.iface, { ...(p.netns ? { netns: p.netns } : {}) });
   } catch (e) {
     throw pcapToSteth(e, p.iface);
   }
@@ -116,7 +116,7 @@ export async function sendProbes(p: VlanSendParams, nodeName: string, signal?: A
       i = allowed;
     }
   } finally {
-    inj.close();
+    void inj.close();
   }
   return {
     node: nodeName,

@@ -1,17 +1,21 @@
 /**
  * Capture: a live libpcap handle as an async iterator of frames.
  *
- * openCapture() is synchronous: when it returns the handle is active (filter set,
- * ring allocated), so a caller can arm captures first and trigger traffic after.
+ * openCapture() resolves once the handle is active (filter set, ring allocated), so a
+ * caller can arm captures first and trigger traffic after. The socket is made on a
+ * thread of the addon's (the kernel waits an RCU grace period for each ring): open many
+ * at once with Promise.all and they cost about one such wait, not one each.
  * Frames arrive in batches on the loop thread (uv_poll in the addon) and wait in a
- * bounded queue until read with `for await`, nextBatch() or take().
+ * bounded queue until read with `for await`, nextBatch() or take(). A capture can also
+ * send through its own socket (send/sendBatch); it never sees frames it sent itself.
  * An idle capture does not keep the process alive unless `keepAlive`.
  */
 import { loadBinding } from './binding.js';
 import { PcapError } from './errors.js';
 import { buildFilter, type FilterCond } from './filter.js';
-import type { NativeBinding, NativeDirection, NativeHandle } from './native.js';
+import type { NativeBinding, NativeDirection, NativeHandle, NativeOpenOptions, NativeOpenResult } from './native.js';
 import { checkIface, checkInt, netnsPath } from './options.js';
+import { sendBatchOn, sendOn } from './inject.js';
 
 export type Direction = NativeDirection;
 
@@ -106,50 +110,30 @@ export class Capture implements AsyncIterable<CapturedFrame> {
   #queueDrop = 0;
   #delivered = 0;
   #finalStats: CaptureStats | undefined;
+  #closing: Promise<void> | undefined;
 
-  constructor(opts: CaptureOptions, deps: CaptureDeps = {}) {
-    const iface = checkIface(opts.iface);
-    const snaplen = checkInt('snaplen', opts.snaplen ?? DEFAULT_SNAPLEN, 64, 262144);
-    const bufferSize = checkInt('bufferSize', opts.bufferSize ?? DEFAULT_BUFFER_SIZE, 65536, 1 << 30);
-    this.#maxQueue = checkInt('maxQueue', opts.maxQueue ?? DEFAULT_MAX_QUEUE, 1, 1e8);
-    const direction = opts.direction ?? 'inout';
-    if (!['in', 'out', 'inout'].includes(direction)) throw new PcapError(`direction must be in, out or inout`, 'EINVAL');
-    const filter = opts.filter === undefined ? undefined : typeof opts.filter === 'string' ? opts.filter : buildFilter(opts.filter);
-    if (filter !== undefined && (filter.includes('\0') || filter.length > 64 * 1024)) throw new PcapError('filter text is not usable', 'EINVAL');
-    const nsPath = netnsPath(opts.netns);
-    const binding = deps.binding ?? loadBinding();
-    const handle = new binding.Handle();
-    const res = handle.open({
-      iface,
-      snaplen,
-      promisc: opts.promisc ?? true,
-      immediate: opts.immediate ?? true,
-      bufferSize,
-      nano: true,
-      timeoutMs: checkInt('bufferTimeoutMs', opts.bufferTimeoutMs ?? 10, 1, 60_000),
-      direction,
-      ...(nsPath === undefined ? {} : { netnsPath: nsPath }),
-      ...(filter === undefined ? {} : { filter }),
-    });
+  /** Use openCapture(); this wraps a handle whose open() has resolved. */
+  constructor(handle: NativeHandle, res: NativeOpenResult, o: ResolvedOptions) {
     this.#handle = handle;
-    this.iface = iface;
-    this.netns = opts.netns;
+    this.#maxQueue = o.maxQueue;
+    this.iface = o.native.iface;
+    this.netns = o.netns;
     this.linkType = res.linkType;
     this.linkTypeName = res.linkTypeName;
     this.warning = res.warning;
     this.tsPrecision = res.tstampPrecision === 1 ? 'nano' : 'micro';
-    this.filter = filter;
-    this.snaplen = snaplen;
-    this.#direction = direction === 'inout' ? undefined : direction;
+    this.filter = o.native.filter;
+    this.snaplen = o.native.snaplen;
+    this.#direction = o.native.direction === 'inout' ? undefined : o.native.direction;
     try {
       handle.start(
         (batch, count) => this.#onBatch(batch, count),
         (err) => this.#onError(err),
       );
-      if (opts.keepAlive) handle.ref();
+      if (o.keepAlive) handle.ref();
       else handle.unref();
     } catch (err) {
-      handle.close();
+      void handle.close();
       throw err;
     }
   }
@@ -185,7 +169,7 @@ export class Capture implements AsyncIterable<CapturedFrame> {
 
   #onError(err: Error): void {
     this.#error = err;
-    this.close();
+    void this.close();
   }
 
   #wake(): void {
@@ -259,9 +243,23 @@ export class Capture implements AsyncIterable<CapturedFrame> {
     if (!this.#closed) this.#handle.unref();
   }
 
-  /** Idempotent; safe from inside a frame handler. Queued frames stay readable. */
-  close(): void {
-    if (this.#closed) return;
+  /** Send one frame through this capture's socket (padded to 60 bytes unless pad is false). */
+  send(frame: Uint8Array, pad = true): number {
+    return sendOn(this.#handle, frame, pad);
+  }
+
+  /** Send frames in one call (sendmmsg); returns how many were sent. */
+  sendBatch(frames: readonly Uint8Array[], pad = true): number {
+    return sendBatchOn(this.#handle, frames, pad);
+  }
+
+  /**
+   * Idempotent; safe from inside a frame handler. Delivery stops at once and queued
+   * frames stay readable; the kernel releases the socket on a thread of the addon's
+   * (an RCU grace period): the promise resolves when it has. Nobody needs to wait for it.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closing ?? Promise.resolve();
     try {
       const s = this.#handle.stats();
       this.#finalStats = { recv: s.recv, drop: s.drop, ifdrop: s.ifdrop, queueDrop: this.#queueDrop, delivered: this.#delivered };
@@ -269,8 +267,9 @@ export class Capture implements AsyncIterable<CapturedFrame> {
       this.#finalStats = { recv: 0, drop: 0, ifdrop: 0, queueDrop: this.#queueDrop, delivered: this.#delivered };
     }
     this.#closed = true;
-    this.#handle.close();
+    this.#closing = this.#handle.close();
     this.#wake();
+    return this.#closing;
   }
 
   async *frames(): AsyncGenerator<CapturedFrame, void, undefined> {
@@ -281,7 +280,7 @@ export class Capture implements AsyncIterable<CapturedFrame> {
         for (const f of batch) yield f;
       }
     } finally {
-      this.close();
+      void this.close();
     }
   }
 
@@ -291,7 +290,52 @@ export class Capture implements AsyncIterable<CapturedFrame> {
   }
 }
 
-/** Open a live capture (synchronous; active when it returns). Throws PcapError. */
-export function openCapture(opts: CaptureOptions, deps: CaptureDeps = {}): Capture {
-  return new Capture(opts, deps);
+interface ResolvedOptions {
+  native: NativeOpenOptions & { direction: Direction; filter?: string };
+  netns: string | undefined;
+  maxQueue: number;
+  keepAlive: boolean;
+}
+
+/** Validate everything before anything is opened (PcapError EINVAL). */
+function resolveOptions(opts: CaptureOptions): ResolvedOptions {
+  const iface = checkIface(opts.iface);
+  const snaplen = checkInt('snaplen', opts.snaplen ?? DEFAULT_SNAPLEN, 64, 262144);
+  const bufferSize = checkInt('bufferSize', opts.bufferSize ?? DEFAULT_BUFFER_SIZE, 65536, 1 << 30);
+  const maxQueue = checkInt('maxQueue', opts.maxQueue ?? DEFAULT_MAX_QUEUE, 1, 1e8);
+  const direction = opts.direction ?? 'inout';
+  if (!['in', 'out', 'inout'].includes(direction)) throw new PcapError(`direction must be in, out or inout`, 'EINVAL');
+  const filter = opts.filter === undefined ? undefined : typeof opts.filter === 'string' ? opts.filter : buildFilter(opts.filter);
+  if (filter !== undefined && (filter.includes('\0') || filter.length > 64 * 1024)) throw new PcapError('filter text is not usable', 'EINVAL');
+  const nsPath = netnsPath(opts.netns);
+  return {
+    native: {
+      iface,
+      snaplen,
+      promisc: opts.promisc ?? true,
+      immediate: opts.immediate ?? true,
+      bufferSize,
+      nano: true,
+      timeoutMs: checkInt('bufferTimeoutMs', opts.bufferTimeoutMs ?? 10, 1, 60_000),
+      direction,
+      ...(nsPath === undefined ? {} : { netnsPath: nsPath }),
+      ...(filter === undefined ? {} : { filter }),
+    },
+    netns: opts.netns,
+    maxQueue,
+    keepAlive: opts.keepAlive === true,
+  };
+}
+
+/**
+ * Open a live capture: resolves once the handle is active (arm it, then trigger
+ * traffic). Rejects with PcapError: EINVAL for bad options (nothing opened), ENODEV,
+ * ENETDOWN, EPERM, EFILTER, ENOENT (no such namespace) from the open.
+ */
+export async function openCapture(opts: CaptureOptions, deps: CaptureDeps = {}): Promise<Capture> {
+  const o = resolveOptions(opts);
+  const binding = deps.binding ?? loadBinding();
+  const handle = new binding.Handle();
+  const res = await handle.open(o.native);
+  return new Capture(handle, res, o);
 }

@@ -3,6 +3,8 @@
  * only: a minimal ring and a kernel filter that accepts nothing, so it never copies
  * traffic it does not read. Frames under 60 bytes are padded with zeros unless
  * `pad: false` (the kernel does not pad on veth). Batches go out with sendmmsg.
+ * A Capture can send through its own socket too (Capture.send): one handle where a
+ * probe both listens and sends on the same device.
  */
 import { loadBinding } from './binding.js';
 import { PcapError } from './errors.js';
@@ -18,29 +20,36 @@ export interface InjectOptions {
   binding?: NativeBinding;
 }
 
+/** Send one frame on an open handle; returns the bytes written. */
+export function sendOn(handle: NativeHandle, frame: Uint8Array, pad: boolean): number {
+  // closed is checked by the addon (ECLOSED): one boundary crossing per frame
+  return handle.inject(checkFrame(frame), pad);
+}
+
+/** Send frames on an open handle in one call (sendmmsg); on a failure part-way the
+ *  PcapError carries `sent`. */
+export function sendBatchOn(handle: NativeHandle, frames: readonly Uint8Array[], pad: boolean): number {
+  if (!Array.isArray(frames)) throw new PcapError('frames must be an array', 'EINVAL');
+  for (let i = 0; i < frames.length; i++) checkFrame(frames[i], i);
+  if (frames.length === 0) {
+    if (handle.closed) throw new PcapError('injector is closed', 'ECLOSED');
+    return 0;
+  }
+  return handle.injectBatch(frames, pad);
+}
+
 export class Injector {
   readonly iface: string;
   readonly netns: string | undefined;
   readonly pad: boolean;
   #handle: NativeHandle;
 
-  constructor(iface: string, opts: InjectOptions = {}) {
-    this.iface = checkIface(iface);
+  /** Use openInjector(); this wraps a handle whose open() has resolved. */
+  constructor(handle: NativeHandle, iface: string, opts: InjectOptions) {
+    this.#handle = handle;
+    this.iface = iface;
     this.netns = opts.netns;
     this.pad = opts.pad ?? true;
-    const ns = netnsPath(opts.netns);
-    const handle = new (opts.binding ?? loadBinding()).Handle();
-    handle.open({
-      iface: this.iface,
-      snaplen: 64,
-      promisc: false,
-      immediate: true,
-      bufferSize: 65536,
-      nano: false,
-      injectOnly: true,
-      ...(ns === undefined ? {} : { netnsPath: ns }),
-    });
-    this.#handle = handle;
   }
 
   get closed(): boolean {
@@ -49,35 +58,42 @@ export class Injector {
 
   /** Send one frame; returns the bytes written. */
   send(frame: Uint8Array): number {
-    // closed is checked by the addon (ECLOSED): one boundary crossing per frame
-    return this.#handle.inject(checkFrame(frame), this.pad);
+    return sendOn(this.#handle, frame, this.pad);
   }
 
   /** Send frames in one call (sendmmsg); returns how many were sent. On a failure
    *  part-way the PcapError carries `sent`. */
   sendBatch(frames: readonly Uint8Array[]): number {
-    if (!Array.isArray(frames)) throw new PcapError('frames must be an array', 'EINVAL');
-    for (let i = 0; i < frames.length; i++) checkFrame(frames[i], i);
-    if (frames.length === 0) {
-      if (this.#handle.closed) throw new PcapError('injector is closed', 'ECLOSED');
-      return 0;
-    }
-    return this.#handle.injectBatch(frames, this.pad);
+    return sendBatchOn(this.#handle, frames, this.pad);
   }
 
-  /** Idempotent. */
-  close(): void {
-    this.#handle.close();
+  /** Idempotent; resolves once the kernel released the socket (nobody needs to wait). */
+  close(): Promise<void> {
+    return this.#handle.close();
   }
 }
 
-export function openInjector(iface: string, opts: InjectOptions = {}): Injector {
-  return new Injector(iface, opts);
+/** Open a send-only handle: resolves once it is active. Rejects with PcapError. */
+export async function openInjector(iface: string, opts: InjectOptions = {}): Promise<Injector> {
+  const name = checkIface(iface);
+  const ns = netnsPath(opts.netns);
+  const handle = new (opts.binding ?? loadBinding()).Handle();
+  await handle.open({
+    iface: name,
+    snaplen: 64,
+    promisc: false,
+    immediate: true,
+    bufferSize: 65536,
+    nano: false,
+    injectOnly: true,
+    ...(ns === undefined ? {} : { netnsPath: ns }),
+  });
+  return new Injector(handle, name, opts);
 }
 
-/** Open, send one frame or a batch, close. Returns frames sent. */
-export function inject(iface: string, frames: Uint8Array | readonly Uint8Array[], opts: InjectOptions = {}): number {
-  const inj = new Injector(iface, opts);
+/** Open, send one frame or a batch, close (the release is not waited for). Returns frames sent. */
+export async function inject(iface: string, frames: Uint8Array | readonly Uint8Array[], opts: InjectOptions = {}): Promise<number> {
+  const inj = await openInjector(iface, opts);
   try {
     if (frames instanceof Uint8Array) {
       inj.send(frames);
@@ -85,6 +101,6 @@ export function inject(iface: string, frames: Uint8Array | readonly Uint8Array[]
     }
     return inj.sendBatch(frames);
   } finally {
-    inj.close();
+    void inj.close();
   }
 }

@@ -56,8 +56,13 @@ export type NativeBatchCallback = (batch: Buffer, count: number) => void;
 export type NativeErrorCallback = (err: Error) => void;
 
 export interface NativeHandle {
-  /** pcap_create → set options → activate (inside netnsPath) → nonblock → filter. Throws PcapError. */
-  open(opts: NativeOpenOptions): NativeOpenResult;
+  /**
+   * pcap_create → set options → activate (inside netnsPath) → nonblock → filter, on a
+   * short-lived thread of its own (creating the ring waits for an RCU grace period in the
+   * kernel). Resolves once the handle is active; rejects with PcapError. Argument errors
+   * throw synchronously.
+   */
+  open(opts: NativeOpenOptions): Promise<NativeOpenResult>;
   /** replace the BPF filter; throws PcapError EFILTER and keeps the old one */
   setFilter(filter: string, optimize?: boolean): void;
   /** start uv_poll on the selectable fd; batches arrive on the loop thread */
@@ -70,8 +75,12 @@ export interface NativeHandle {
   /** uv_ref / uv_unref of the poll handle */
   ref(): void;
   unref(): void;
-  /** idempotent; safe inside the batch callback (deferred until it returns) */
-  close(): void;
+  /**
+   * Stops delivery at once (inside the batch callback: once it returns) and releases the
+   * socket on a thread; the promise (the same one on every call) resolves when the kernel
+   * has let go of it. Never rejects.
+   */
+  close(): Promise<void>;
   readonly closed: boolean;
 }
 

@@ -43,12 +43,12 @@ function senderScript(impl: string, iface: string, size: number, ms: number): st
   switch (impl) {
     case 'ours-single':
       return `import { openInjector } from ${JSON.stringify(captureIndex)};${common}
-        const inj = openInjector(${JSON.stringify(iface)});
+        const inj = await openInjector(${JSON.stringify(iface)});
         while (process.hrtime.bigint() < end) { for (let i = 0; i < 256; i++) inj.send(f); sent += 256; }
         done(); inj.close();`;
     case 'ours-batch':
       return `import { openInjector } from ${JSON.stringify(captureIndex)};${common}
-        const inj = openInjector(${JSON.stringify(iface)}); const batch = Array.from({ length: 256 }, () => f);
+        const inj = await openInjector(${JSON.stringify(iface)}); const batch = Array.from({ length: 256 }, () => f);
         while (process.hrtime.bigint() < end) { sent += inj.sendBatch(batch); }
         done(); inj.close();`;
     case 'cap':
@@ -111,7 +111,7 @@ async function startCapturer(pair: VethPair, kind: string): Promise<{ stop: () =
     child = spawn('ip', ['netns', 'exec', pair.b.netns, 'tcpdump', '-i', pair.b.iface, '-w', '/dev/null', '-n'], { stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
     const script = `import { openCapture } from ${JSON.stringify(captureIndex)};
-      const cap = openCapture({ iface: ${JSON.stringify(pair.b.iface)}, keepAlive: true, ...${OURS[kind]} });
+      const cap = await openCapture({ iface: ${JSON.stringify(pair.b.iface)}, keepAlive: true, ...${OURS[kind]} });
       let n = 0; let stopping = false;
       process.on('SIGTERM', () => { stopping = true; const s = cap.stats(); n += cap.take().length; cap.close(); process.stderr.write(JSON.stringify({ captured: n, kernelDrop: s.drop }) + '\\n'); process.exit(0); });
       process.stderr.write('listening\\n');
@@ -148,7 +148,7 @@ async function blast(pair: VethPair, n: number, size: number, paced = false): Pr
   // paced: 64 frames per ms at most (the warm-up: gets the capturer's JIT warm without loss)
   const script = `import { openInjector } from ${JSON.stringify(captureIndex)};
     const f = Buffer.alloc(${size}); Buffer.from('02bb0000000202aa0000000188b5', 'hex').copy(f);
-    const inj = openInjector(${JSON.stringify(pair.a.iface)}); const batch = Array.from({ length: ${paced ? 64 : 256} }, () => f);
+    const inj = await openInjector(${JSON.stringify(pair.a.iface)}); const batch = Array.from({ length: ${paced ? 64 : 256} }, () => f);
     let sent = 0; const t0 = process.hrtime.bigint();
     while (sent < ${n}) { sent += inj.sendBatch(${n} - sent >= batch.length ? batch : batch.slice(0, ${n} - sent)); ${paced ? 'await new Promise((r) => setTimeout(r, 1));' : ''} }
     const secs = Number(process.hrtime.bigint() - t0) / 1e9; inj.close(); console.log(JSON.stringify({ sent, secs }));`;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openCapture, openInjector, inject, PcapError, addonAvailable, type Capture, type CapturedFrame } from '../../src/capture/index.js';
+import { loadBinding } from '../../src/capture/binding.js';
 import { PcapWriter } from '../../src/capture/pcapfile.js';
 import { run } from '../../src/host/exec.js';
 import { needsRoot, skipWith, vethPair, hasTool } from '../helpers/env.js';
@@ -63,10 +64,10 @@ function nsNow(): bigint {
 
 rootTest('injected frames arrive byte-identical across a veth pair (60..1514 bytes)', async (t) => {
   const pair = await vethPair(t, { label: 'capa' });
-  const cap = openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
+  const cap = await openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
   t.teardown(() => cap.close());
   const frames = [60, 61, 64, 100, 512, 1000, 1499, 1514].map((size) => frame({ src: pair.a.mac, size }));
-  t.is(inject(pair.a.iface, frames, { netns: pair.a.netns }), frames.length);
+  t.is(await inject(pair.a.iface, frames, { netns: pair.a.netns }), frames.length);
   const got = await collect(cap, frames.length);
   t.is(got.length, frames.length);
   got.forEach((f, i) => {
@@ -78,11 +79,11 @@ rootTest('injected frames arrive byte-identical across a veth pair (60..1514 byt
 
 rootTest('frames under 60 bytes are padded with zeros unless pad: false', async (t) => {
   const pair = await vethPair(t, { label: 'capp' });
-  const cap = openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
+  const cap = await openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
   t.teardown(() => cap.close());
   const short = frame({ payload: Buffer.from('abcdef', 'hex') }); // 17 bytes
-  inject(pair.a.iface, short, { netns: pair.a.netns });
-  inject(pair.a.iface, short, { netns: pair.a.netns, pad: false });
+  await inject(pair.a.iface, short, { netns: pair.a.netns });
+  await inject(pair.a.iface, short, { netns: pair.a.netns, pad: false });
   const [padded, raw] = await collect(cap, 2);
   t.is(padded!.len, 60);
   t.true(padded!.bytes.subarray(0, short.length).equals(short));
@@ -93,12 +94,12 @@ rootTest('frames under 60 bytes are padded with zeros unless pad: false', async 
 
 rootTest('802.1Q and QinQ tags are present in the captured bytes', async (t) => {
   const pair = await vethPair(t, { label: 'capq' });
-  const cap = openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
+  const cap = await openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
   t.teardown(() => cap.close());
   const dot1q = frame({ tags: [[0x8100, 100]], size: 80 });
   const qinq = frame({ tags: [[0x88a8, 200], [0x8100, 300]], size: 90 });
   const qinq8100 = frame({ tags: [[0x8100, 10], [0x8100, 20]], size: 90 });
-  inject(pair.a.iface, [dot1q, qinq, qinq8100], { netns: pair.a.netns });
+  await inject(pair.a.iface, [dot1q, qinq, qinq8100], { netns: pair.a.netns });
   const got = await collect(cap, 3);
   t.is(got.length, 3);
   t.true(got[0]!.bytes.equals(dot1q));
@@ -215,8 +216,8 @@ for (const row of rows) {
   rootTest(`filter table: ${row.name} matches the intended tagged/untagged frames`, async (t) => {
     const pair = await vethPair(t, { label: 'capf' });
     // received side (outer tag in metadata) and sending side (tag in the data) both checked
-    const rx = openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: row.filter! });
-    const tx = openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: row.filter!, direction: 'out' });
+    const rx = await openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: row.filter! });
+    const tx = await openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: row.filter!, direction: 'out' });
     t.teardown(() => {
       rx.close();
       tx.close();
@@ -228,7 +229,7 @@ for (const row of rows) {
         sent.push({ key: `${fname}/${tname}`, bytes: bytes.length < 60 ? Buffer.concat([bytes, Buffer.alloc(60 - bytes.length)]) : bytes, match: spec.match[tname as keyof typeof TAGS] === true });
       }
     }
-    inject(pair.a.iface, sent.map((s) => s.bytes), { netns: pair.a.netns });
+    await inject(pair.a.iface, sent.map((s) => s.bytes), { netns: pair.a.netns });
     const expected = sent.filter((s) => s.match);
     for (const [side, cap] of [['rx', rx], ['tx', tx]] as const) {
       const got = [...(await collect(cap, expected.length)), ...(await drainQuiet(cap))];
@@ -240,14 +241,14 @@ for (const row of rows) {
 
 rootTest('direction: in sees frames from the peer, out sees frames sent on the interface', async (t) => {
   const pair = await vethPair(t, { label: 'capd' });
-  const inCap = openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: { etherType: ETH_PROBE }, direction: 'in' });
-  const outCap = openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: { etherType: ETH_PROBE }, direction: 'out' });
-  const both = openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: { etherType: ETH_PROBE } });
+  const inCap = await openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: { etherType: ETH_PROBE }, direction: 'in' });
+  const outCap = await openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: { etherType: ETH_PROBE }, direction: 'out' });
+  const both = await openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: { etherType: ETH_PROBE } });
   t.teardown(() => [inCap, outCap, both].forEach((c) => c.close()));
   const fromA = frame({ src: pair.a.mac, size: 64 });
   const fromB = frame({ src: pair.b.mac, size: 64 });
-  inject(pair.a.iface, fromA, { netns: pair.a.netns });
-  inject(pair.b.iface, fromB, { netns: pair.b.netns });
+  await inject(pair.a.iface, fromA, { netns: pair.a.netns });
+  await inject(pair.b.iface, fromB, { netns: pair.b.netns });
   const i = [...(await collect(inCap, 1)), ...(await drainQuiet(inCap))];
   const o = [...(await collect(outCap, 1)), ...(await drainQuiet(outCap))];
   const b = [...(await collect(both, 2)), ...(await drainQuiet(both))];
@@ -260,11 +261,11 @@ rootTest('direction: in sees frames from the peer, out sees frames sent on the i
 
 rootTest('timestamps are nanosecond, monotonic and inside the send window', async (t) => {
   const pair = await vethPair(t, { label: 'capt' });
-  const cap = openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
+  const cap = await openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
   t.teardown(() => cap.close());
   t.is(cap.tsPrecision, 'nano');
   const frames = Array.from({ length: 200 }, (_, i) => frame({ size: 64 + (i % 50) }));
-  const inj = openInjector(pair.a.iface, { netns: pair.a.netns });
+  const inj = await openInjector(pair.a.iface, { netns: pair.a.netns });
   t.teardown(() => inj.close());
   const before = nsNow() - 2_000_000n; // Date.now() has ms resolution: allow 2 ms either side
   for (const f of frames) inj.send(f);
@@ -283,27 +284,27 @@ rootTest('timestamps are nanosecond, monotonic and inside the send window', asyn
 
 rootTest('errors are typed: nonexistent interface → ENODEV', async (t) => {
   const pair = await vethPair(t, { label: 'cape' });
-  const err = t.throws(() => openCapture({ iface: 'nosuch0', netns: pair.a.netns }), { instanceOf: PcapError, message: /nosuch0/ });
+  const err = await t.throwsAsync(openCapture({ iface: 'nosuch0', netns: pair.a.netns }), { instanceOf: PcapError, message: /nosuch0/ });
   t.is(err?.code, 'ENODEV');
-  t.is(t.throws(() => openInjector('nosuch0', { netns: pair.a.netns }), { instanceOf: PcapError })?.code, 'ENODEV');
+  t.is((await t.throwsAsync(openInjector('nosuch0', { netns: pair.a.netns }), { instanceOf: PcapError }))?.code, 'ENODEV');
 });
 
 rootTest('errors are typed: interface down → ENETDOWN (capture and inject)', async (t) => {
   const pair = await vethPair(t, { label: 'capn', down: true });
-  const err = t.throws(() => openCapture({ iface: pair.a.iface, netns: pair.a.netns }), { instanceOf: PcapError });
+  const err = await t.throwsAsync(openCapture({ iface: pair.a.iface, netns: pair.a.netns }), { instanceOf: PcapError });
   t.is(err?.code, 'ENETDOWN');
   t.truthy(err?.hint);
-  const inj = t.throws(() => inject(pair.a.iface, frame({ size: 64 }), { netns: pair.a.netns }), { instanceOf: PcapError });
+  const inj = await t.throwsAsync(inject(pair.a.iface, frame({ size: 64 }), { netns: pair.a.netns }), { instanceOf: PcapError });
   t.is(inj?.code, 'ENETDOWN');
 });
 
-rootTest('errors are typed: bad filter → EFILTER and nothing stays open', async (t) => {
+rootTest.serial('errors are typed: bad filter → EFILTER and nothing stays open', async (t) => {
   const pair = await vethPair(t, { label: 'capb' });
   const fds = readdirSync('/proc/self/fd').length;
-  const err = t.throws(() => openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: 'udp port banana' }), { instanceOf: PcapError });
+  const err = await t.throwsAsync(openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: 'udp port banana' }), { instanceOf: PcapError });
   t.is(err?.code, 'EFILTER');
   t.is(readdirSync('/proc/self/fd').length, fds);
-  const cap = openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: 'udp' });
+  const cap = await openCapture({ iface: pair.a.iface, netns: pair.a.netns, filter: 'udp' });
   t.teardown(() => cap.close());
   t.is(t.throws(() => cap.setFilter('ether proto 0x1x'), { instanceOf: PcapError })?.code, 'EFILTER');
   t.is(cap.filter, 'udp');
@@ -311,7 +312,7 @@ rootTest('errors are typed: bad filter → EFILTER and nothing stays open', asyn
 
 rootTest('errors are typed: oversize frame → EMSGSIZE (kernel MTU and 64 KiB limit)', async (t) => {
   const pair = await vethPair(t, { label: 'capo' });
-  const inj = openInjector(pair.a.iface, { netns: pair.a.netns });
+  const inj = await openInjector(pair.a.iface, { netns: pair.a.netns });
   t.teardown(() => inj.close());
   t.is(t.throws(() => inj.send(frame({ size: 1515 })), { instanceOf: PcapError })?.code, 'EMSGSIZE');
   t.is(t.throws(() => inj.send(Buffer.alloc(70000)), { instanceOf: PcapError })?.code, 'EMSGSIZE');
@@ -323,13 +324,13 @@ rootTest('errors are typed: oversize frame → EMSGSIZE (kernel MTU and 64 KiB l
 
 rootTest('errors are typed: closed handle → ECLOSED; close is idempotent', async (t) => {
   const pair = await vethPair(t, { label: 'capc' });
-  const cap = openCapture({ iface: pair.a.iface, netns: pair.a.netns });
+  const cap = await openCapture({ iface: pair.a.iface, netns: pair.a.netns });
   cap.close();
   cap.close();
   t.true(cap.closed);
   t.is(t.throws(() => cap.setFilter('udp'), { instanceOf: PcapError })?.code, 'ECLOSED');
   t.deepEqual(await cap.nextBatch(), []);
-  const inj = openInjector(pair.a.iface, { netns: pair.a.netns });
+  const inj = await openInjector(pair.a.iface, { netns: pair.a.netns });
   inj.close();
   inj.close();
   t.is(t.throws(() => inj.send(frame({ size: 64 })), { instanceOf: PcapError })?.code, 'ECLOSED');
@@ -344,9 +345,9 @@ rootTest('errors are typed: no CAP_NET_RAW (setpriv drops it) → EPERM', async 
   const pair = await vethPair(t, { label: 'capr' });
   const body = `
     const out = {};
-    try { openCapture({ iface: ${JSON.stringify(pair.a.iface)}, netns: ${JSON.stringify(pair.a.netns)} }); out.capture = 'opened'; }
+    try { await openCapture({ iface: ${JSON.stringify(pair.a.iface)}, netns: ${JSON.stringify(pair.a.netns)} }); out.capture = 'opened'; }
     catch (e) { out.capture = e.name + ':' + e.code; }
-    try { inject(${JSON.stringify(pair.a.iface)}, Buffer.alloc(60), { netns: ${JSON.stringify(pair.a.netns)} }); out.inject = 'sent'; }
+    try { await inject(${JSON.stringify(pair.a.iface)}, Buffer.alloc(60), { netns: ${JSON.stringify(pair.a.netns)} }); out.inject = 'sent'; }
     catch (e) { out.inject = e.name + ':' + e.code; }
     console.log(JSON.stringify(out));`;
   const r = await run('setpriv', ['--inh-caps=-all', '--bounding-set=-net_raw,-net_admin', process.execPath, '--input-type=module', '-e', childScript(body)], { timeoutMs: 20_000 });
@@ -355,41 +356,68 @@ rootTest('errors are typed: no CAP_NET_RAW (setpriv drops it) → EPERM', async 
   t.is(out.inject, 'PcapError:EPERM');
 });
 
-rootTest.serial('10,000 open/close cycles leave the fd count flat', async (t) => {
+rootTest.serial('10,000 open/close cycles, 16 in flight, leave the fd count flat (closed while opening too)', async (t) => {
   const pair = await vethPair(t, { label: 'capl' });
   const count = (): number => readdirSync('/proc/self/fd').length;
+  const ns = { netns: pair.a.netns };
   // warm-up (lazy loads, libuv internals)
-  openCapture({ iface: pair.a.iface, netns: pair.a.netns }).close();
+  await (await openCapture({ iface: pair.a.iface, ...ns })).close();
   const before = count();
-  for (let i = 0; i < 10_000; i++) {
-    if (i % 3 === 0) {
-      openInjector(pair.a.iface, { netns: pair.a.netns }).close();
-    } else if (i % 3 === 1) {
-      openCapture({ iface: pair.a.iface, netns: pair.a.netns, bufferSize: 65536, filter: 'udp' }).close();
-    } else {
-      try {
-        openCapture({ iface: pair.a.iface, netns: pair.a.netns, bufferSize: 65536, filter: 'udp port x' });
-      } catch {
-        // error path must close too
+  const kinds = { injector: 0, capture: 0, badFilter: 0, closedWhileOpening: 0 };
+  const cycle = async (i: number): Promise<void> => {
+    switch (i % 4) {
+      case 0:
+        await (await openInjector(pair.a.iface, ns)).close();
+        kinds.injector++;
+        break;
+      case 1:
+        await (await openCapture({ iface: pair.a.iface, ...ns, bufferSize: 65536, filter: 'udp' })).close();
+        kinds.capture++;
+        break;
+      case 2: {
+        // the open thread closes what it made before rejecting
+        const err = await openCapture({ iface: pair.a.iface, ...ns, bufferSize: 65536, filter: 'udp port x' }).catch((e: unknown) => e);
+        if (err instanceof PcapError && err.code === 'EFILTER') kinds.badFilter++;
+        break;
+      }
+      default: {
+        // close() while the open is still on its thread: the open rejects ECLOSED and the
+        // socket it made is released; close()'s promise waits for that
+        const h = new (loadBinding().Handle)();
+        const opening = h.open({ iface: pair.a.iface, netnsPath: `/run/netns/${pair.a.netns}`, snaplen: 128, promisc: false, immediate: true, bufferSize: 65536, nano: true });
+        await h.close();
+        const err = await opening.catch((e: unknown) => e);
+        if (err instanceof PcapError && err.code === 'ECLOSED') kinds.closedWhileOpening++;
       }
     }
-  }
+  };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < 10_000) await cycle(next++);
+    }),
+  );
   // uv_close of the poll handles completes on the next loop turn
   await new Promise((r) => setImmediate(r));
+  t.deepEqual(kinds, { injector: 2500, capture: 2500, badFilter: 2500, closedWhileOpening: 2500 });
   t.is(count(), before);
 });
 
-rootTest('captures inside a named namespace from another namespace; the thread returns to its own', async (t) => {
+rootTest('captures inside a named namespace from another namespace; the main thread never leaves its own', async (t) => {
   const pair = await vethPair(t, { label: 'capns' });
   const own = readlinkSync('/proc/thread-self/ns/net');
   const ownProc = readlinkSync('/proc/self/ns/net');
   // the interface exists only inside the namespace: the root namespace has no such name
   t.is((await run('ip', ['link', 'show', 'dev', pair.b.iface], { allowFail: true })).code !== 0, true);
-  const cap = openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
+  // the socket is made on a thread of the addon's that enters the namespace; this thread
+  // stays where it is while the open is in flight and after
+  const opening = openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
+  t.is(readlinkSync('/proc/thread-self/ns/net'), own);
+  const cap = await opening;
   t.teardown(() => cap.close());
   t.is(readlinkSync('/proc/thread-self/ns/net'), own);
   t.is(readlinkSync('/proc/self/ns/net'), ownProc);
-  const inj = openInjector(pair.a.iface, { netns: `/run/netns/${pair.a.netns}` }); // path form
+  const inj = await openInjector(pair.a.iface, { netns: `/run/netns/${pair.a.netns}` }); // path form
   t.teardown(() => inj.close());
   t.is(readlinkSync('/proc/thread-self/ns/net'), own);
   const f = frame({ size: 70 });
@@ -397,15 +425,15 @@ rootTest('captures inside a named namespace from another namespace; the thread r
   const got = await collect(cap, 1);
   t.true(got[0]?.bytes.equals(f));
   // a failed open (no such namespace) also leaves the thread where it was
-  t.is(t.throws(() => openCapture({ iface: 'lo', netns: 'steth-no-such-ns' }), { instanceOf: PcapError })?.code, 'ENOENT');
+  t.is((await t.throwsAsync(openCapture({ iface: 'lo', netns: 'steth-no-such-ns' }), { instanceOf: PcapError }))?.code, 'ENOENT');
   t.is(readlinkSync('/proc/thread-self/ns/net'), own);
 });
 
 rootTest('close from inside the frame loop is safe; pending frames stay readable', async (t) => {
   const pair = await vethPair(t, { label: 'capx' });
-  const cap = openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
+  const cap = await openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
   const frames = Array.from({ length: 50 }, () => frame({ size: 64 }));
-  inject(pair.a.iface, frames, { netns: pair.a.netns });
+  await inject(pair.a.iface, frames, { netns: pair.a.netns });
   let n = 0;
   for await (const f of cap) {
     t.is(f.len, 64);
@@ -419,20 +447,20 @@ rootTest('close from inside the frame loop is safe; pending frames stay readable
 rootTest('an idle capture does not keep the process alive; keepAlive does', async (t) => {
   const pair = await vethPair(t, { label: 'capk' });
   const idle = await run(process.execPath, ['--input-type=module', '-e', childScript(`
-    const c = openCapture({ iface: ${JSON.stringify(pair.b.iface)}, netns: ${JSON.stringify(pair.b.netns)} });
+    const c = await openCapture({ iface: ${JSON.stringify(pair.b.iface)}, netns: ${JSON.stringify(pair.b.netns)} });
     (async () => { for await (const f of c) console.log('frame'); })();
     console.log('armed');`)], { timeoutMs: 20_000 });
   t.is(idle.stdout.trim(), 'armed'); // exited by itself with the capture still open
   // keepAlive: the child stays until a frame arrives, then closes and exits
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, ['--input-type=module', '-e', childScript(`
-    const c = openCapture({ iface: ${JSON.stringify(pair.b.iface)}, netns: ${JSON.stringify(pair.b.netns)}, keepAlive: true, filter: 'ether proto 0x88b5' });
+    const c = await openCapture({ iface: ${JSON.stringify(pair.b.iface)}, netns: ${JSON.stringify(pair.b.netns)}, keepAlive: true, filter: 'ether proto 0x88b5' });
     console.log('armed');
     for await (const f of c) { console.log('frame ' + f.len); c.close(); }`)]);
   t.teardown(() => child.kill('SIGKILL'));
   let out = '';
   await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('armed')) resolve(); }));
-  inject(pair.a.iface, frame({ size: 64 }), { netns: pair.a.netns });
+  await inject(pair.a.iface, frame({ size: 64 }), { netns: pair.a.netns });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   t.is(code, 0);
   t.regex(out, /frame 64/);
@@ -443,10 +471,10 @@ rootTest('pcap files written from a capture are read back by tshark with the sam
   const pair = await vethPair(t, { label: 'capw' });
   const dir = mkdtempSync(join(tmpdir(), 'steth-cap-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const cap = openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
+  const cap = await openCapture({ iface: pair.b.iface, netns: pair.b.netns, filter: { etherType: ETH_PROBE } });
   t.teardown(() => cap.close());
   const frames = [frame({ size: 60 }), frame({ tags: [[0x8100, 42]], size: 300 }), frame({ tags: [[0x88a8, 1], [0x8100, 2]], size: 1400 })];
-  inject(pair.a.iface, frames, { netns: pair.a.netns });
+  await inject(pair.a.iface, frames, { netns: pair.a.netns });
   const got = await collect(cap, frames.length);
   const path = join(dir, 'cap.pcap');
   const w = new PcapWriter(path, { linkType: cap.linkType, snaplen: cap.snaplen });

@@ -111,7 +111,7 @@ test.serial('datagram above the local MTU: EMSGSIZE reported as local-mtu, nothi
 });
 
 test.serial('source address selection: the request carries the chosen source and the reply comes back to it', async (t) => {
-  const cap = openCapture({ iface: 'b0', netns: B.name, filter: { ipProto: 'icmp' }, direction: 'in' });
+  const cap = await openCapture({ iface: 'b0', netns: B.name, filter: { ipProto: 'icmp' }, direction: 'in' });
   try {
     const [r] = await enginePing(p({ dests: ['10.201.2.1'], count: 2, intervalMs: 20, timeoutMs: 1000, source: '10.201.1.2' }));
     t.is(r!.received, 2);

@@ -145,7 +145,7 @@ test.serial('CSV of the matrix: header of pairs, one row per VLAN', async (t) =>
 
 test.serial('bad input gives clear errors and sends nothing', async (t) => {
   const node = lab.node('compute-1');
-  const w = watchProbes('eth1', node.netns);
+  const w = await watchProbes('eth1', node.netns);
   try {
     const d = await deps();
     const cases: Array<[string, Parameters<typeof runCheckVlanInterface>[1], StethError['code'], RegExp]> = [

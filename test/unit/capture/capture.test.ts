@@ -14,7 +14,7 @@ const frame = (n: number, size = 64): Buffer => {
 
 test('options reach the native open with defaults (snaplen 1600, promisc, immediate, 32 MiB, nano) and netns as a path', async (t) => {
   const binding = await fakeBinding();
-  const cap = openCapture({ iface: 'tap1', netns: 'qdhcp-1' }, { binding });
+  const cap = await openCapture({ iface: 'tap1', netns: 'qdhcp-1' }, { binding });
   const o = binding.last.opts!;
   t.like(o, { iface: 'tap1', netnsPath: '/run/netns/qdhcp-1', snaplen: 1600, promisc: true, immediate: true, bufferSize: 32 * 1024 * 1024, nano: true, direction: 'inout' });
   t.is(o.filter, undefined);
@@ -25,9 +25,9 @@ test('options reach the native open with defaults (snaplen 1600, promisc, immedi
 
 test('structured filters are compiled to BPF text before crossing; raw strings pass unchanged', async (t) => {
   const binding = await fakeBinding();
-  openCapture({ iface: 'eth1', filter: { udpPort: 67 } }, { binding }).close();
+  void (await openCapture({ iface: 'eth1', filter: { udpPort: 67 } }, { binding })).close();
   t.regex(binding.last.opts!.filter!, /= 67/);
-  openCapture({ iface: 'eth1', filter: 'arp' }, { binding }).close();
+  void (await openCapture({ iface: 'eth1', filter: 'arp' }, { binding })).close();
   t.is(binding.last.opts!.filter, 'arp');
 });
 
@@ -47,7 +47,7 @@ test('bad options are PcapError EINVAL and nothing is opened', async (t) => {
     { iface: 'eth1', filter: 'udp\0' },
   ];
   for (const c of cases) {
-    const err = t.throws(() => openCapture(c, { binding }), { instanceOf: PcapError }, JSON.stringify(c));
+    const err = await t.throwsAsync(openCapture(c, { binding }), { instanceOf: PcapError }, JSON.stringify(c));
     t.is(err?.code, 'EINVAL', JSON.stringify(c));
   }
   t.is(binding.handles.length, 0);
@@ -55,14 +55,14 @@ test('bad options are PcapError EINVAL and nothing is opened', async (t) => {
 
 test('an absolute namespace path is passed as is', async (t) => {
   const binding = await fakeBinding();
-  openCapture({ iface: 'eth1', netns: '/proc/1/ns/net' }, { binding }).close();
+  void (await openCapture({ iface: 'eth1', netns: '/proc/1/ns/net' }, { binding })).close();
   t.is(binding.last.opts!.netnsPath, '/proc/1/ns/net');
 });
 
 test('native open errors surface as the PcapError the addon threw', async (t) => {
   const binding = await fakeBinding();
   binding.failOpen = { message: 'eth9: No such device exists', code: 'ENODEV', status: -5 };
-  const err = t.throws(() => openCapture({ iface: 'eth9' }, { binding }), { instanceOf: PcapError });
+  const err = await t.throwsAsync(openCapture({ iface: 'eth9' }, { binding }), { instanceOf: PcapError });
   t.is(err?.code, 'ENODEV');
   t.is(err?.pcapStatus, -5);
   t.is(err?.stethCode, 'ENOENT');
@@ -72,14 +72,14 @@ test('native open errors surface as the PcapError the addon threw', async (t) =>
 test('an activate warning is reported, not thrown', async (t) => {
   const binding = await fakeBinding();
   binding.warning = "That device doesn't support promiscuous mode";
-  const cap = openCapture({ iface: 'eth1' }, { binding });
+  const cap = await openCapture({ iface: 'eth1' }, { binding });
   t.is(cap.warning, binding.warning);
   cap.close();
 });
 
 test('batches are unpacked into frames with bigint ns timestamps, caplen and len', async (t) => {
   const binding = await fakeBinding();
-  const cap = openCapture({ iface: 'eth1', direction: 'in' }, { binding });
+  const cap = await openCapture({ iface: 'eth1', direction: 'in' }, { binding });
   binding.last.deliver([
     { tsNs: 1_700_000_000_123_456_789n, bytes: frame(1) },
     { tsNs: 1_700_000_000_123_456_790n, bytes: frame(2, 100), len: 1500 },
@@ -98,7 +98,7 @@ test('batches are unpacked into frames with bigint ns timestamps, caplen and len
 
 test('the async iterator yields frames in order across batches and ends on close', async (t) => {
   const binding = await fakeBinding();
-  const cap = openCapture({ iface: 'eth1' }, { binding });
+  const cap = await openCapture({ iface: 'eth1' }, { binding });
   const h = binding.last;
   setImmediate(() => {
     h.deliver([{ tsNs: 1n, bytes: frame(1) }, { tsNs: 2n, bytes: frame(2) }]);
@@ -115,7 +115,7 @@ test('the async iterator yields frames in order across batches and ends on close
 
 test('close inside a frame handler is deferred by the native layer and idempotent', async (t) => {
   const binding = await fakeBinding();
-  const cap = openCapture({ iface: 'eth1' }, { binding });
+  const cap = await openCapture({ iface: 'eth1' }, { binding });
   const h = binding.last;
   const p = cap.nextBatch().then((frames) => {
     cap.close();
@@ -131,7 +131,7 @@ test('close inside a frame handler is deferred by the native layer and idempoten
 
 test('leaving a for-await loop closes the capture', async (t) => {
   const binding = await fakeBinding();
-  const cap = openCapture({ iface: 'eth1' }, { binding });
+  const cap = await openCapture({ iface: 'eth1' }, { binding });
   setImmediate(() => binding.last.deliver([{ tsNs: 1n, bytes: frame(1) }, { tsNs: 2n, bytes: frame(2) }]));
   for await (const f of cap) {
     t.is(f.tsNs, 1n);
@@ -142,7 +142,7 @@ test('leaving a for-await loop closes the capture', async (t) => {
 
 test('a native error (interface went down) rejects waiting readers after queued frames are read', async (t) => {
   const binding = await fakeBinding();
-  const cap = openCapture({ iface: 'eth1' }, { binding });
+  const cap = await openCapture({ iface: 'eth1' }, { binding });
   const h = binding.last;
   h.deliver([{ tsNs: 1n, bytes: frame(1) }]);
   h.fail('The interface went down', 'ENETDOWN');
@@ -154,7 +154,7 @@ test('a native error (interface went down) rejects waiting readers after queued 
 
 test('nextBatch resolves [] when its signal aborts and the capture stays usable', async (t) => {
   const binding = await fakeBinding();
-  const cap = openCapture({ iface: 'eth1' }, { binding });
+  const cap = await openCapture({ iface: 'eth1' }, { binding });
   const ac = new AbortController();
   const p = cap.nextBatch({ signal: ac.signal });
   ac.abort();
@@ -166,7 +166,7 @@ test('nextBatch resolves [] when its signal aborts and the capture stays usable'
 
 test('frames beyond maxQueue are dropped and counted, not buffered without bound', async (t) => {
   const binding = await fakeBinding();
-  const cap = openCapture({ iface: 'eth1', maxQueue: 3 }, { binding });
+  const cap = await openCapture({ iface: 'eth1', maxQueue: 3 }, { binding });
   binding.last.stat = { recv: 5, drop: 0, ifdrop: 0 };
   binding.last.deliver([1, 2, 3, 4, 5].map((n) => ({ tsNs: BigInt(n), bytes: frame(n) })));
   t.is(cap.pending, 3);
@@ -177,9 +177,9 @@ test('frames beyond maxQueue are dropped and counted, not buffered without bound
 
 test('unref by default; keepAlive refs the poll handle', async (t) => {
   const binding = await fakeBinding();
-  const idle = openCapture({ iface: 'eth1' }, { binding });
+  const idle = await openCapture({ iface: 'eth1' }, { binding });
   t.false(binding.last.refd);
-  const kept = openCapture({ iface: 'eth1', keepAlive: true }, { binding });
+  const kept = await openCapture({ iface: 'eth1', keepAlive: true }, { binding });
   t.true(binding.last.refd);
   idle.close();
   kept.close();
@@ -187,7 +187,7 @@ test('unref by default; keepAlive refs the poll handle', async (t) => {
 
 test('setFilter validates structured conditions and keeps the old filter on failure', async (t) => {
   const binding = await fakeBinding();
-  const cap = openCapture({ iface: 'eth1', filter: 'udp' }, { binding });
+  const cap = await openCapture({ iface: 'eth1', filter: 'udp' }, { binding });
   t.throws(() => cap.setFilter({ srcMac: 'nope' }), { instanceOf: PcapError, message: /srcMac/ });
   t.is(t.throws(() => cap.setFilter('banana'), { instanceOf: PcapError })?.code, 'EFILTER');
   t.deepEqual(binding.last.filters, ['udp']);
@@ -197,7 +197,7 @@ test('setFilter validates structured conditions and keeps the old filter on fail
 
 test('injector: inject-only open, padding by default, pad: false, batch, frame checks', async (t) => {
   const binding = await fakeBinding();
-  const inj = openInjector('qvb1', { netns: 'vm-1', binding });
+  const inj = await openInjector('qvb1', { netns: 'vm-1', binding });
   t.like(binding.last.opts, { iface: 'qvb1', injectOnly: true, netnsPath: '/run/netns/vm-1' });
   t.is(inj.send(Buffer.alloc(42)), 60);
   t.is(inj.sendBatch([Buffer.alloc(20), Buffer.alloc(100)]), 2);
@@ -211,7 +211,7 @@ test('injector: inject-only open, padding by default, pad: false, batch, frame c
   t.is(t.throws(() => inj.send(Buffer.alloc(60)), { instanceOf: PcapError })?.code, 'ECLOSED');
   t.is(t.throws(() => inj.sendBatch([]), { instanceOf: PcapError })?.code, 'ECLOSED');
 
-  const raw = openInjector('qvb1', { pad: false, binding });
+  const raw = await openInjector('qvb1', { pad: false, binding });
   raw.send(Buffer.alloc(42));
   t.is(binding.last.sent[0]!.length, 42);
   raw.close();
@@ -219,8 +219,32 @@ test('injector: inject-only open, padding by default, pad: false, batch, frame c
 
 test('inject() opens, sends and closes even when sending fails', async (t) => {
   const binding = await fakeBinding();
-  t.is(inject('eth1', [Buffer.alloc(60), Buffer.alloc(60)], { binding }), 2);
+  t.is(await inject('eth1', [Buffer.alloc(60), Buffer.alloc(60)], { binding }), 2);
   t.is(binding.last.closeCalls, 1);
-  t.throws(() => inject('eth1', Buffer.alloc(3), { binding }), { instanceOf: PcapError });
+  await t.throwsAsync(inject('eth1', Buffer.alloc(3), { binding }), { instanceOf: PcapError });
+  t.is(binding.last.closeCalls, 1);
+});
+
+test('a capture sends through its own handle (padding like an injector) and refuses once closed', async (t) => {
+  const binding = await fakeBinding();
+  const cap = await openCapture({ iface: 'qvb1', direction: 'in' }, { binding });
+  const h = binding.last;
+  t.is(cap.send(Buffer.alloc(42)), 60);
+  t.is(cap.send(Buffer.alloc(42), false), 42);
+  t.is(cap.sendBatch([Buffer.alloc(20), Buffer.alloc(100)]), 2);
+  t.deepEqual(h.sent.map((b) => b.length), [60, 42, 60, 100]);
+  t.is(binding.handles.length, 1, 'no second handle was opened to send');
+  t.is(t.throws(() => cap.send(Buffer.alloc(10)), { instanceOf: PcapError })?.code, 'EINVAL');
+  await cap.close();
+  t.is(t.throws(() => cap.send(Buffer.alloc(60)), { instanceOf: PcapError })?.code, 'ECLOSED');
+});
+
+test('close() returns the same settled promise every time and calls the native close once', async (t) => {
+  const binding = await fakeBinding();
+  const cap = await openCapture({ iface: 'eth1' }, { binding });
+  const a = cap.close();
+  const b = cap.close();
+  t.is(a, b);
+  await a;
   t.is(binding.last.closeCalls, 1);
 });

@@ -29,12 +29,13 @@ export class FakeHandle implements NativeHandle {
     return this.#closed || this.#closeRequested;
   }
 
-  open(opts: NativeOpenOptions): NativeOpenResult {
+  /** Like the addon: resolves once "active", rejects with the error class (never throws for a failed open). */
+  open(opts: NativeOpenOptions): Promise<NativeOpenResult> {
     this.opts = opts;
     const fail = this.binding.failOpen;
-    if (fail) throw new this.binding.errorClass!(fail.message, fail.code, fail.status);
+    if (fail) return Promise.reject(new this.binding.errorClass!(fail.message, fail.code, fail.status));
     if (opts.filter !== undefined) this.filters.push(opts.filter);
-    return { linkType: 1, linkTypeName: 'EN10MB', tstampPrecision: 1, fd: 99, ...(this.binding.warning ? { warning: this.binding.warning } : {}) };
+    return Promise.resolve({ linkType: 1, linkTypeName: 'EN10MB', tstampPrecision: 1, fd: 99, ...(this.binding.warning ? { warning: this.binding.warning } : {}) });
   }
 
   setFilter(filter: string): void {
@@ -75,10 +76,11 @@ export class FakeHandle implements NativeHandle {
     this.refd = false;
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.closeCalls++;
     if (this.#dispatching) this.#closeRequested = true;
     else this.#closed = true;
+    return Promise.resolve();
   }
 
   /** Deliver frames as one packed batch, like the addon's poll callback. */

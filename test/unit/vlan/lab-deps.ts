@@ -46,8 +46,8 @@ export async function cliJson(configPath: string, argv: string[]): Promise<{ cod
 }
 
 /** Watch an interface (inside a node namespace) for steth probe frames (EtherType 0x88B5, any tag). */
-export function watchProbes(iface: string, netns: string): { cap: Capture; count(): number; close(): void } {
-  const cap = openCapture({ iface, netns, filter: { etherType: 0x88b5 }, direction: 'inout', keepAlive: false });
+export async function watchProbes(iface: string, netns: string): Promise<{ cap: Capture; count(): number; close(): Promise<void> }> {
+  const cap = await openCapture({ iface, netns, filter: { etherType: 0x88b5 }, direction: 'inout', keepAlive: false });
   let n = 0;
   return {
     cap,
