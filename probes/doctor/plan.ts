@@ -46,7 +46,7 @@ export function planDoctor(cfg: Pick<Config, 'agents'>, opts: DoctorOptions = {}
     for (const a of agents) {
       for (const t of types) {
         const nic = a.nics[t];
-        if (nic !== undefined) steps.push({ check: 'interfaces', target: `${a.name} ${t} ${nic}`, argv: ['get-interface', a.name, nic] });
+        if (nic !== undefined) steps.push({ check: 'interfaces', target: `${a.name} ${t} ${nic}`, argv: ['get-interface', a.name, nic, '--require-up'] });
       }
     }
   }

@@ -4,6 +4,7 @@ import type { CliContext } from '../../src/cli/context.js';
 import { fieldTable, type CheckResult } from '../../src/report/model.js';
 import { ifaceGet, ifaceList, type IfaceReport } from './contract.js';
 import { ifNameArg, netnsOption } from '../../src/cli/args.js';
+import { invalid } from '../../src/errors.js';
 
 export function summaryRow(r: IfaceReport) {
   return {
@@ -28,12 +29,14 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<agent>', 'agent name from steth.conf')
     .argument('[iface]', 'interface name', ifNameArg)
     .addOption(netnsOption())
-    .addHelpText('after', '\nExamples:\n  steth get-interface server-64 eth1\n  steth get-interface compute-1 -f json\n  steth get-interface network-1 tap1234 --netns qdhcp-5e1c...')
+    .option('--require-up', 'a check, not only a report: exit 1 unless IFACE is up with carrier (doctor uses it)')
+    .addHelpText('after', '\nExamples:\n  steth get-interface server-64 eth1\n  steth get-interface compute-1 -f json\n  steth get-interface network-1 tap1234 --netns qdhcp-5e1c...\n  steth get-interface compute-1 eth1 --require-up   # exit 1 when down')
     .action(async (agent, iface, opts) => {
       await ctx.config();
       const client = ctx.client(agent);
       const ns = opts.netns === undefined ? {} : { netns: opts.netns };
       if (iface === undefined) {
+        if (opts.requireUp === true) throw invalid('--require-up needs an interface name');
         const { interfaces } = await client.call(ifaceList, ns, { signal: ctx.signal });
         const rows = interfaces.map(summaryRow);
         const result: CheckResult = {
@@ -77,6 +80,7 @@ export function register(program: Command, ctx: CliContext): void {
         source: r.source,
       });
       const up = r.adminUp && (r.lowerUp || r.state === 'UNKNOWN');
-      ctx.out.emit({ command: 'get-interface', ok: true, verdict: `${r.name} on ${agent} is ${up ? 'up' : r.adminUp ? 'up but has no carrier' : 'administratively down'}`, tables: [fields], data: r });
+      const ok = up || opts.requireUp !== true;
+      ctx.out.emit({ command: 'get-interface', ok, verdict: `${r.name} on ${agent} is ${up ? 'up' : r.adminUp ? 'up but has no carrier' : 'administratively down'}`, tables: [fields], data: r });
     });
 }

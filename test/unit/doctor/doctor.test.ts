@@ -15,7 +15,7 @@ test('plan: every agent × type NIC gets an interface check, every agent pings i
   const steps = planDoctor({ agents: three });
   const ifaces = steps.filter((s) => s.check === 'interfaces');
   t.is(ifaces.length, 9);
-  t.deepEqual(ifaces[0]!.argv, ['get-interface', 'network-1', 'eth0']);
+  t.deepEqual(ifaces[0]!.argv, ['get-interface', 'network-1', 'eth0', '--require-up']);
   const pings = steps.filter((s) => s.check === 'ping');
   t.is(pings.length, 9);
   t.deepEqual(pings.find((s) => s.target === 'compute-1 → storage peers')!.argv, ['ping', 'compute-1', '10.9.2.1,10.9.2.3', '--count', '3']);
