@@ -7,8 +7,9 @@
 import anyTest from 'ava';
 import { runCli } from '../../src/cli/run.js';
 import { useLab } from '../lab/fixture.js';
+import { needsRoot } from '../helpers/env.js';
 
-const test = anyTest;
+const test = needsRoot(anyTest);
 const lab = useLab(test);
 
 async function steth(args: string[]): Promise<{ code: number; out: string; err: string }> {
