@@ -10,7 +10,7 @@ import { openCapture, openInjector, inject, PcapError, addonAvailable, type Capt
 import { loadBinding } from '../../src/capture/binding.js';
 import { PcapWriter } from '../../src/capture/pcapfile.js';
 import { run } from '../../src/host/exec.js';
-import { needsRoot, skipWith, vethPair, hasTool } from '../helpers/env.js';
+import { needsRoot, needsTools, skipWith, vethPair } from '../helpers/env.js';
 
 const rootTest = skipWith(needsRoot(test), addonAvailable() ? undefined : 'the libpcap addon is not built (npm run build:native)');
 
@@ -340,8 +340,7 @@ rootTest('errors are typed: closed handle → ECLOSED; close is idempotent', asy
 const childScript = (body: string): string =>
   `import { openCapture, inject } from ${JSON.stringify(new URL('../../src/capture/index.js', import.meta.url).href)};\n${body}`;
 
-rootTest('errors are typed: no CAP_NET_RAW (setpriv drops it) → EPERM', async (t) => {
-  if (!hasTool('setpriv')) return t.pass('setpriv missing');
+needsTools(rootTest, ['setpriv'])('errors are typed: no CAP_NET_RAW (setpriv drops it) → EPERM', async (t) => {
   const pair = await vethPair(t, { label: 'capr' });
   const body = `
     const out = {};
@@ -466,8 +465,7 @@ rootTest('an idle capture does not keep the process alive; keepAlive does', asyn
   t.regex(out, /frame 64/);
 });
 
-rootTest('pcap files written from a capture are read back by tshark with the same count and bytes', async (t) => {
-  if (!hasTool('tshark')) return t.pass('tshark missing');
+needsTools(rootTest, ['tshark'])('pcap files written from a capture are read back by tshark with the same count and bytes', async (t) => {
   const pair = await vethPair(t, { label: 'capw' });
   const dir = mkdtempSync(join(tmpdir(), 'steth-cap-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -43,11 +43,18 @@ test.serial('lab up, status, fault, heal and down through the CLI', async (t) =>
     t.is(st.json.data.phase, 'up');
     t.deepEqual(st.json.data.nodes.map((n: { name: string }) => n.name), ['network-1', 'compute-1', 'compute-2']);
     t.true(st.json.data.nodes.every((n: { ovs: boolean }) => n.ovs));
-    if (existsSync(agentScript())) {
-      t.true(st.json.data.nodes.every((n: { agent: string }) => n.agent === 'alive'));
-      const info = await cli(['--config', configPath, 'print-agents-info']);
-      t.is(info.code, 0, info.stderr);
-    }
+    t.true(existsSync(agentScript()), 'tests run from dist/, where the agent is built');
+    t.true(st.json.data.nodes.every((n: { agent: string }) => n.agent === 'alive'));
+    const info = await cli(['--config', configPath, 'print-agents-info']);
+    t.is(info.code, 0, info.stderr);
+    // ports: every VM port of the lab, with its node, network type, MAC, fixed IP and tap present
+    const lab = (await import('../../src/lab/index.js')).loadLab;
+    const state = (await lab(prefix))!;
+    t.deepEqual(
+      st.json.data.ports.map((p: { id: string; node: string; network: string; mac: string; ip: string; hybrid: boolean; present: boolean }) => [p.id, p.node, p.mac, p.ip, p.hybrid, p.present]),
+      state.ports.map((p) => [p.id, p.node, p.mac, p.ip, p.hybrid, true]),
+    );
+    t.deepEqual([...new Set(st.json.data.ports.map((p: { network: string }) => p.network))].sort(), ['vlan', 'vxlan']);
     t.true(st.json.data.networks.every((n: { dnsmasq: boolean }) => n.dnsmasq));
 
     const f = await cli(['lab', 'fault', 'dnsmasq-stopped', 'network=vlan', '--prefix', prefix]);

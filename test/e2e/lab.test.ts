@@ -85,7 +85,7 @@ test.serial('steth.conf lists every node with its agent URL and network-type add
 });
 
 test.serial('each agent answers agent.hello on its mgmt address from the root namespace', async (t) => {
-  if (!existsSync(agentScript())) return t.pass('steth-agent not built: lab brought up without agents');
+  t.true(existsSync(agentScript()), 'tests run from dist/, where the agent is built: the lab starts one per node');
   const s = lab.state;
   for (const n of s.nodes) {
     const res = await fetch(n.agentUrl, {
@@ -99,8 +99,17 @@ test.serial('each agent answers agent.hello on its mgmt address from the root na
   }
 });
 
-test.serial('up on a lab that is already up returns it unchanged', async (t) => {
+test.serial('up on a lab that is already up returns it unchanged: same daemons, still running', async (t) => {
+  const daemons = (s: typeof lab.state): number[] => [
+    s.switch.pids.ovsdb,
+    s.switch.pids.vswitchd,
+    ...s.nodes.flatMap((n) => [n.pids.ovsdb, n.pids.vswitchd, ...(n.agentPid === undefined ? [] : [n.agentPid])]),
+    ...s.networks.map((n) => n.dhcp.pid).filter((p): p is number => p !== undefined),
+  ];
+  const before = daemons(lab.state);
   const again = await labUp({ prefix: lab.prefix });
   t.is(again.createdAt, lab.state.createdAt);
   t.deepEqual(again.ports.map((p) => p.id), lab.state.ports.map((p) => p.id));
+  t.deepEqual(daemons(again), before, 'no daemon was restarted');
+  for (const pid of before) t.true(existsSync(`/proc/${pid}`), `PID ${pid} still runs`);
 });
