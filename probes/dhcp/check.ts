@@ -146,11 +146,16 @@ export function dhcpResult(command: string, o: DhcpCheckOutcome): CheckResult {
     r.verdict += ` (agent ${down.join(', ')} unreachable: ${down.length > 1 ? 'their' : 'its'} hops not observed)`;
     if (o.verdict.ok) r.exitCode = EXIT.AGENT;
   }
+  const gone = [...new Set(o.observations.filter((x) => x.agentLost && !down.includes(x.point.node)).map((x) => x.point.node))];
+  if (gone.length) {
+    // armed, then the agent stopped answering: whatever the verdict, say whose hops are missing
+    r.verdict += ` (agent ${gone.join(', ')} stopped answering mid-check: ${gone.length > 1 ? 'their' : 'its'} hops not observed)`;
+  }
   const lost = o.observations.filter((x) => x.status !== 'ok' && !x.point.unobservable);
   if (lost.length && o.verdict.ok) {
     // armed captures an agent could not run or return: the pass is not a full one
     r.exitCode = EXIT.AGENT;
-    if (!down.length) r.verdict += ` (capture failed at ${lost.map((x) => `${x.point.node} ${x.point.iface}`).join(', ')})`;
+    if (!down.length && !gone.length) r.verdict += ` (capture failed at ${lost.map((x) => `${x.point.node} ${x.point.iface}`).join(', ')})`;
   }
   return r;
 }

@@ -18,6 +18,7 @@ import { dhcpFilter, planHops } from './plan.js';
 import { correlate } from './correlate.js';
 import { frameObs } from './frames.js';
 import { combine, type AgentAnswer, type PortHintSource, type PortHints } from './resolve.js';
+import { StethError } from '../../src/errors.js';
 
 /** What the engine needs from the CLI (a CliContext provides it; tests and the bench can too). */
 export interface EngineCtx {
@@ -58,6 +59,12 @@ export interface DhcpCheckOutcome {
 
 function msg(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The agent did not answer at all (deadline, connection refused or lost) — as opposed to
+ *  answering with an error (an RpcError: the capture itself failed there). */
+function agentLost(e: unknown): boolean {
+  return e instanceof StethError && (e.code === 'ETIMEDOUT' || e.code === 'EAGENT');
 }
 
 async function answers<T>(ctx: EngineCtx, fn: (a: AgentEntry) => Promise<T>): Promise<AgentAnswer<T>[]> {
@@ -108,6 +115,7 @@ interface Armed {
   point: CapturePoint;
   id?: string;
   error?: string;
+  agentLost?: boolean;
 }
 
 export async function runDhcpCheck(ctx: EngineCtx, opts: DhcpCheckOptions): Promise<DhcpCheckOutcome> {
@@ -141,7 +149,7 @@ export async function runDhcpCheck(ctx: EngineCtx, opts: DhcpCheckOptions): Prom
             });
             return { point: p, id: r.id };
           } catch (e) {
-            return { point: p, error: msg(e) };
+            return { point: p, error: msg(e), ...(agentLost(e) ? { agentLost: true } : {}) };
           }
         }),
       );
@@ -176,7 +184,7 @@ export async function runDhcpCheck(ctx: EngineCtx, opts: DhcpCheckOptions): Prom
       const grace = gotAnswer ? (opts.graceMs ?? 250) : 0;
       const collected = await Promise.all(
         armed.map(async (a): Promise<PointObs> => {
-          if (!a.id) return { point: a.point, status: 'unarmed', error: a.error ?? 'not armed', frames: [] };
+          if (!a.id) return { point: a.point, status: 'unarmed', error: a.error ?? 'not armed', ...(a.agentLost ? { agentLost: true } : {}), frames: [] };
           try {
             const r = await ctx.call(a.point.node, captureCollect, {
               id: a.id,
@@ -189,7 +197,7 @@ export async function runDhcpCheck(ctx: EngineCtx, opts: DhcpCheckOptions): Prom
             const frames = r.frames.map((f) => frameObs(Buffer.from(f.bytes, 'hex'), f.tsNs, xid, f.direction)).filter((f): f is FrameObs => f !== undefined);
             return { point: a.point, status: 'ok', frames };
           } catch (e) {
-            return { point: a.point, status: 'failed', error: msg(e), frames: [] };
+            return { point: a.point, status: 'failed', error: msg(e), ...(agentLost(e) ? { agentLost: true } : {}), frames: [] };
           }
         }),
       );

@@ -168,6 +168,8 @@ export interface PointObs {
   /** armed and collected / could not be armed / armed but collect failed */
   status: 'ok' | 'unarmed' | 'failed';
   error?: string;
+  /** the agent itself stopped answering (timeout, connection lost), not a failed capture */
+  agentLost?: boolean;
   frames: FrameObs[];
 }
 

@@ -7,7 +7,8 @@ import anyTest, { type ExecutionContext } from 'ava';
 import { needsRoot } from '../helpers/env.js';
 import { useLab } from '../lab/fixture.js';
 import { labFault, labHeal, type FaultArgs, type FaultName } from '../../src/lab/index.js';
-import { agentPacketSockets, row, steth, type StethRun } from './dhcp-helpers.js';
+import { agentPacketSockets, row, rows, steth, type StethRun } from './dhcp-helpers.js';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const test = needsRoot(anyTest);
 const lab = useLab(test);
@@ -160,6 +161,64 @@ test.serial('capture point missing (a NIC that does not exist): partial table sa
   t.regex(up.note, /not observable: nosuch0 does not exist/);
   t.is(row(r, 'qvo').discover, true);
   t.is(await agentPacketSockets(lab), before);
+});
+
+/** Packet sockets the agent holds in its own namespace now (its NIC captures). */
+function ownPacketSockets(pid: number): number {
+  const inodes = new Set(
+    readFileSync(`/proc/${pid}/net/packet`, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/).pop())
+      .filter((x): x is string => x !== undefined && x !== ''),
+  );
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m && inodes.has(m[1]!)) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+test.serial('network node agent stops answering mid-check (its captures armed): partial table, then no capture left anywhere', async (t) => {
+  const net = lab.node('network-1');
+  const pid = net.agentPid!;
+  const before = await agentPacketSockets(lab);
+  const baseline = ownPacketSockets(pid);
+  // no OFFER will come: the exchange waits out its 3 s, a window in which network-1 is armed
+  await labFault(lab.prefix, 'dnsmasq-stopped', { network: 'vlan' });
+  let stopped = false;
+  try {
+    const check = steth(lab, ['--timeout', '2', 'check-dhcp', vlanPort().id, '--wait', '3000']);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && ownPacketSockets(pid) <= baseline) await new Promise((r) => setTimeout(r, 2));
+    t.true(ownPacketSockets(pid) > baseline, 'network-1 armed its capture');
+    process.kill(pid, 'SIGSTOP');
+    stopped = true;
+    const r = await check;
+    // no OFFER is a fault found (exit 1); the verdict says whose hops are missing and why
+    t.is(r.code, 1, r.stdout + r.stderr);
+    t.regex(r.json.verdict, /^no OFFER came back .*\(agent network-1 stopped answering mid-check: its hops not observed\)$/);
+    // the compute node's hops were observed; network-1's are marked as not observed
+    t.is(row(r, 'qvo').discover, true, 'compute hops still observed');
+    for (const x of rows(r).filter((y) => y.node === 'network-1')) t.is(x.discover, null, `${x.role} on network-1 is "not observed", not "not seen"`);
+  } finally {
+    if (stopped) process.kill(pid, 'SIGCONT');
+    await labHeal(lab.prefix);
+  }
+  // nothing left behind: compute-1 closed its captures at once; network-1's are closed when
+  // it resumes (the late collect) or when their leases expire (30 s)
+  const deadline = Date.now() + 45_000;
+  let now = await agentPacketSockets(lab);
+  while (now !== before && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    now = await agentPacketSockets(lab);
+  }
+  t.is(now, before);
 });
 
 test.serial('network node agent unreachable: partial table, its hops marked not observed, compute hops still shown', async (t) => {
