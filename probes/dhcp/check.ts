@@ -8,10 +8,9 @@
  * Options: --full (REQUEST → ACK, then RELEASE), --pcap DIR, --mac, --wait; -f json gives
  * the whole structure (port, plan, observations, exchange, verdict).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../../src/cli/context.js';
+import { openstackCredentialsMayExist } from '../../src/cli/openstack.js';
 import type { Config } from '../../src/config/types.js';
 import type { CheckResult, Table } from '../../src/report/model.js';
 import { EXIT, fieldTable } from '../../src/report/model.js';
@@ -33,12 +32,7 @@ export function engineCtx(ctx: CliContext, config: Config): EngineCtx {
 export function neutronHints(ctx: CliContext, config: Config): PortHintSource {
   // loading the OpenStack client costs more than the whole OVSDB resolution: only when
   // credentials can exist (steth.conf [neutron_client], OS_* / OS_CLOUD, a clouds.yaml)
-  const xdg = ctx.env.XDG_CONFIG_HOME ?? join(ctx.env.HOME ?? '', '.config');
-  const clouds = ctx.env.OS_CLIENT_CONFIG_FILE ? [ctx.env.OS_CLIENT_CONFIG_FILE] : ['clouds.yaml', join(xdg, 'openstack', 'clouds.yaml'), '/etc/openstack/clouds.yaml'];
-  const maybe =
-    Boolean(config.neutron && (config.neutron.authUrl || Object.keys(config.neutron.raw).length > 0)) ||
-    Object.keys(ctx.env).some((k) => k.startsWith('OS_') && ctx.env[k]) ||
-    clouds.some((f) => existsSync(f));
+  const maybe = openstackCredentialsMayExist(ctx.env, config);
   return {
     async hints(portId, signal) {
       if (!maybe) return undefined;
