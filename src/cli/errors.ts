@@ -91,7 +91,8 @@ export const EXIT_CODE_HELP = `Exit codes of steth:
   3    local environment or permission: not root / no CAP_NET_RAW, a host tool
        missing (ip, ovs-vsctl, iperf3), libpcap cannot open an interface
   4    an agent is unreachable, refused the token (401), timed out, or answered
-       with an RPC error
+       with an RPC error; or the OpenStack API (Keystone, Neutron) did the same
+       where its answer was needed (e.g. print-agents-info's Neutron agent list)
   130  interrupted (SIGINT / Ctrl-C)
 
 With -f json an error is printed on stdout as

@@ -2,25 +2,32 @@
  * print-agents-info: the configured agents, their addresses per network type,
  * and (unless --offline) whether each answers agent.hello — fanned out with the
  * configured concurrency; an unreachable agent is a row, not a crash.
+ * With OpenStack credentials, also Neutron's agent list beside them
+ * (./neutron-agents.ts; src/openstack is loaded only then).
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../context.js';
 import { agentHello } from '../../../agent/contract.js';
 import { EXIT, type CheckResult } from '../../report/model.js';
 import { describeError } from '../errors.js';
+import { openstackCredentialsMayExist } from '../openstack.js';
+import { listNeutronAgents, neutronAgentsPart, worseExit } from './neutron-agents.js';
 
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('print-agents-info')
-    .description('list the configured agents and check that each one answers')
-    .addOption(new Option('--offline', 'only print the configuration, do not contact the agents'))
-    .addHelpText('after', '\nExamples:\n  steth print-agents-info\n  steth print-agents-info -f json\n  steth print-agents-info -c name -c reachable -f value')
+    .description("list the configured agents and check that each one answers; with OpenStack credentials also Neutron's agents")
+    .addOption(new Option('--offline', 'only print the configuration, do not contact the agents (nor Neutron)'))
+    .addHelpText('after', '\nExamples:\n  steth print-agents-info\n  steth print-agents-info -f json\n  steth print-agents-info -c name -c reachable -f value\n  OS_CLOUD=mycloud steth print-agents-info -c host -c type -c alive -f value')
     .action(async (opts) => {
       const cfg = await ctx.config();
       const progress = ctx.out.progress(`asking ${cfg.agents.length} agents`);
+      // Neutron's list in parallel with the agents; never rejects (a failure is a note)
+      const neutronP = opts.offline || !openstackCredentialsMayExist(ctx.env, cfg) ? undefined : listNeutronAgents(ctx, cfg);
       const results = opts.offline
         ? cfg.agents.map((item) => ({ item, ok: true as boolean, value: undefined as undefined | Awaited<ReturnType<typeof hello>>, error: undefined as unknown }))
         : await ctx.fanOut(cfg.agents, (a, signal) => hello(ctx, a.name, signal));
+      const neutron = await neutronP;
       progress.stop();
       const rows = results.map((r) => {
         const v = r.value;
@@ -56,6 +63,16 @@ export function register(program: Command, ctx: CliContext): void {
       };
       if (!ok) result.exitCode = EXIT.AGENT;
       if (cfg.agents.length === 0) result.exitCode = EXIT.USAGE;
+      if (neutron) {
+        const part = neutronAgentsPart(neutron, results.map((r) => ({ name: r.item.name, nodeName: r.value?.nodeName ?? null, hostname: r.value?.hostname ?? null })));
+        result.tables[0]!.title = 'steth agents';
+        if (part.table) result.tables.push(part.table);
+        if (part.notes.length) result.tables.push({ title: 'Notes', columns: ['Note'], rows: part.notes.map((n) => ({ Note: n })) });
+        result.verdict += `; ${part.verdict}`;
+        result.exitCode = worseExit(result.exitCode ?? (result.ok ? EXIT.OK : EXIT.FAULT), part.exitCode);
+        result.ok &&= part.ok;
+        result.data = { ...(result.data as object), neutron: part.data };
+      }
       ctx.out.emit(result);
     });
 }
