@@ -3,8 +3,8 @@
  * neutron-server, OVS + DHCP agents, rabbitmq, mariadb from Debian's packages):
  * Keystone auth (good/bad password), catalog, port lookup, provider fields, DHCP
  * agents of a network, the port resolver; a real DHCP lease across the wire;
- * check-dhcp on a port of compute-2 with the real segmentation VLAN; and the
- * verdict once the real dnsmasq is stopped.
+ * check-dhcp on a port of compute-2 with the real segmentation VLAN; print-agents-info
+ * with the real agents from Neutron; and the verdict once the real dnsmasq is stopped.
  *
  * Heavy (~1.5 GB, tens of seconds to come up): one plane for the whole file.
  * Skipped, with the reason in the title, when not root or when the packages are
@@ -167,6 +167,22 @@ test.serial('check-dhcp on the compute-2 port passes across the wire, the real s
   const qdhcp = rowsOf(r).find((x) => x.role === 'qdhcp');
   t.is(qdhcp?.discover, true, JSON.stringify(rowsOf(r)));
   t.is(r.json.data.verdict.offer.yiaddr, lp.ip);
+});
+
+test.serial('print-agents-info with the lab credentials lists the real OVS agents on network-1 and compute-2 and the DHCP agent on network-1, alive, each beside its steth agent', async (t) => {
+  const r = await steth(['print-agents-info']);
+  t.is(r.code, 0, r.json?.verdict ?? r.stderr);
+  t.true(r.json.ok);
+  t.deepEqual(r.json.data.agents.map((a: { name: string; reachable: boolean }) => [a.name, a.reachable]), [['network-1', true], ['compute-2', true]]);
+  const n = r.json.data.neutron;
+  t.is(n.source, `clouds.yaml cloud '${lab.cloud}' (${lab.cloudsYaml})`);
+  t.deepEqual(n.agents.map((a: { host: string; type: string; binary: string; alive: boolean; adminStateUp: boolean; stethAgent: string | null }) => [a.host, a.type, a.binary, a.alive, a.adminStateUp, a.stethAgent]), [
+    ['compute-2', 'Open vSwitch agent', 'neutron-openvswitch-agent', true, true, 'compute-2'],
+    ['network-1', 'DHCP agent', 'neutron-dhcp-agent', true, true, 'network-1'],
+    ['network-1', 'Open vSwitch agent', 'neutron-openvswitch-agent', true, true, 'network-1'],
+  ]);
+  t.deepEqual(n.notes, []);
+  t.regex(r.json.verdict, /^all 2 agents answer; Neutron: all 3 agents alive$/);
 });
 
 test.serial('after the real dnsmasq is stopped, check-dhcp fails and says dnsmasq is not running', async (t) => {
