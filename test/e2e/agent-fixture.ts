@@ -5,8 +5,12 @@
  * for link changes, and optionally a private ovsdb-server (unix socket in a temp
  * dir) with a bridge. Everything is removed in t.teardown; only PIDs started
  * here are signalled.
+ *
+ * `originalCall` speaks the original steth client's wire format (jsonrpclib: POST
+ * /RPC2, method + keyword or positional params) to any agent URL, lab agents too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -22,6 +26,8 @@ export const CLI_BIN = join(here, '..', '..', 'bin', 'steth.js');
 
 export interface NsAgent {
   ns: string;
+  /** the agent's address (on stc<sfx>n, inside the namespace) */
+  address: string;
   url: string;
   token: string;
   dir: string;
@@ -129,6 +135,7 @@ export async function startNsAgent(t: HasTeardown, opts: { ovsdb?: boolean } = {
 
   const a: NsAgent = {
     ns,
+    address: nsIp,
     url,
     token,
     dir,
@@ -173,4 +180,22 @@ export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, trie
     v = await fn();
   }
   return v;
+}
+
+/** What jsonrpclib (the original client) puts on the wire: POST /RPC2, its headers, keyword (object) or positional (array) params. */
+export function originalCall(url: string, token: string, method: string, params: unknown): Promise<{ status: number; json: any }> {
+  const u = new URL(url);
+  const body = JSON.stringify({ jsonrpc: '2.0', method, params, id: Math.random().toString(36).slice(2) });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: u.hostname, port: Number(u.port), path: '/RPC2', method: 'POST', headers: { 'content-type': 'application/json-rpc', authorization: `Bearer ${token}`, 'user-agent': 'jsonrpclib/0.1 (Python 2.7)' } },
+      (res) => {
+        let s = '';
+        res.on('data', (c: Buffer) => (s += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: s ? JSON.parse(s) : null }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -4,38 +4,81 @@
  *    gets the original {code, message, data} envelope;
  *  - ledger: kill -9 the agent while it holds link-setup leases on a veth,
  *    restart it, the address and the link state are undone;
+ *  - ledger: kill -9 the agent while it holds a one-off iperf3 server (which
+ *    nothing else would kill: no PDEATHSIG), restart it, the orphan is killed;
+ *  - ledger: the same with a VLAN subinterface the agent created (skipped with
+ *    the reason where the kernel has no 8021q);
  *  - a CLI killed mid-command leaves a lease that expires and is undone.
  */
 import anyTest from 'ava';
-import http from 'node:http';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { needsRoot, needsTools } from '../helpers/env.js';
-import { startNsAgent, linkState, until, CLI_BIN } from './agent-fixture.js';
-import { linkSetup } from '../../probes/link/contract.js';
+import { isRoot, needsRoot, needsTools, randomSuffix, skipWith } from '../helpers/env.js';
+import { startNsAgent, linkState, until, originalCall, CLI_BIN } from './agent-fixture.js';
+import { linkSetup, vlanAddToInterface } from '../../probes/link/contract.js';
+import { serverStart } from '../../probes/iperf/contract.js';
 
 const test = needsTools(needsRoot(anyTest), ['ovsdb-server', 'ovs-vsctl']);
 
-/** What jsonrpclib (the original client) puts on the wire. */
-function originalCall(url: string, token: string, method: string, params: unknown): Promise<{ status: number; json: any }> {
-  const u = new URL(url);
-  const body = JSON.stringify({ jsonrpc: '2.0', method, params, id: Math.random().toString(36).slice(2) });
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: u.hostname, port: Number(u.port), path: '/RPC2', method: 'POST', headers: { 'content-type': 'application/json-rpc', authorization: `Bearer ${token}`, 'user-agent': 'jsonrpclib/0.1 (Python 2.7)' } },
-      (res) => {
-        let s = '';
-        res.on('data', (c: Buffer) => (s += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: s ? JSON.parse(s) : null }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+const leasesOnDisk = (stateDir: string): Array<{ kind: string; undo: Record<string, unknown> }> =>
+  (JSON.parse(readFileSync(join(stateDir, 'ledger.json'), 'utf8')) as { leases: Array<{ kind: string; undo: Record<string, unknown> }> }).leases;
+
+/** A process as /proc shows it: argv, parent, state letter, start time; undefined when gone. */
+function proc(pid: number): { argv: string[]; ppid: number; state: string; startTime: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return { argv, ppid: Number(f[1]), state: f[0]!, startTime: f[19]! };
+  } catch {
+    return undefined;
+  }
 }
 
-const leasesOnDisk = (stateDir: string): Array<{ kind: string }> => (JSON.parse(readFileSync(join(stateDir, 'ledger.json'), 'utf8')) as { leases: Array<{ kind: string }> }).leases;
+/** Is this very process (same start time: no PID-reuse confusion) still running? A zombie has ended. */
+function running(pid: number, startTime: string): boolean {
+  const p = proc(pid);
+  return p !== undefined && p.startTime === startTime && p.state !== 'Z';
+}
+
+/** Does the process hold a TCP socket in LISTEN on this port (its own namespace's /proc/PID/net/tcp)? */
+function listensOn(pid: number, port: number): boolean {
+  try {
+    const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+    const inodes = readFileSync(`/proc/${pid}/net/tcp`, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length > 9 && f[1]!.endsWith(`:${hexPort}`) && f[3] === '0A')
+      .map((f) => `socket:[${f[9]}]`);
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return inodes.includes(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Can this kernel create an 802.1Q subinterface? Probed once, in a throwaway namespace. */
+function vlanSkipReason(): string | undefined {
+  if (!isRoot) return undefined; // needsRoot states that reason
+  if (existsSync('/proc/net/vlan')) return undefined;
+  const ns = `st8021q-${randomSuffix()}`;
+  spawnSync('ip', ['netns', 'add', ns]);
+  try {
+    spawnSync('ip', ['-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
+    const r = spawnSync('ip', ['-n', ns, 'link', 'add', 'link', 'v0', 'name', 'v0.5', 'type', 'vlan', 'id', '5'], { encoding: 'utf8' });
+    return r.status === 0 ? undefined : `no 8021q in this kernel (ip link add type vlan: ${r.stderr.trim()})`;
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
 
 test.serial('original wire format: every core compat method answers in the {code, message, data} envelope', async (t) => {
   const a = await startNsAgent(t, { ovsdb: true });
@@ -96,6 +139,54 @@ test.serial('ledger: kill -9 the agent while it holds link leases; on restart th
   t.deepEqual(await linkState(a.ns, a.ifA), { exists: true, up: false, addresses: [] });
   t.deepEqual(leasesOnDisk(a.stateDir), []);
   t.regex(a.log(), /undid a lease left by a previous run/);
+});
+
+needsTools(test, ['iperf3']).serial('ledger: kill -9 the agent while it holds a one-off iperf3 server; the orphaned iperf3 is killed when the agent starts again', async (t) => {
+  const a = await startNsAgent(t);
+  const s = await a.client().call(serverStart, { bind: a.address, ttlMs: 3600_000 });
+  const p = proc(s.pid);
+  if (p === undefined) return t.fail(`iperf3 ${s.pid} is not running`);
+  // last resort if an assertion below fails while it still runs (only this PID, only if it is still this process)
+  t.teardown(() => {
+    if (running(s.pid, p.startTime)) process.kill(s.pid, 'SIGKILL');
+  });
+  // the PID the agent reports is its own child: a one-off iperf3 server on that port and address, listening
+  t.is(p.ppid, a.pid());
+  t.true(/(^|\/)iperf3$/.test(p.argv[0]!), p.argv.join(' '));
+  t.deepEqual(p.argv.slice(1), ['-s', '-p', String(s.port), '-J', '-1', '-B', a.address]);
+  t.true(listensOn(s.pid, s.port));
+  t.deepEqual(leasesOnDisk(a.stateDir).map((l) => [l.kind, l.undo.type, l.undo.pid]), [['iperf-server', 'kill', s.pid]]);
+
+  await a.kill9();
+  // nothing else ends it: orphaned (re-parented away from the dead agent), still serving on its port
+  t.true(running(s.pid, p.startTime), 'iperf3 survived the agent');
+  t.not(proc(s.pid)!.ppid, a.pid());
+  t.true(listensOn(s.pid, s.port));
+
+  await a.restart();
+  // the agent undoes the ledger's leases before it answers: by now the iperf3 has ended
+  t.false(running(s.pid, p.startTime), `iperf3 ${s.pid} still runs after the restart`);
+  t.deepEqual(leasesOnDisk(a.stateDir), []);
+  t.regex(a.log(), /undid a lease left by a previous run.*iperf-server/);
+});
+
+skipWith(test, vlanSkipReason()).serial('ledger: kill -9 the agent while it holds a VLAN subinterface it created; on restart the subinterface is gone', async (t) => {
+  const a = await startNsAgent(t);
+  const sub = `${a.ifA}.100`;
+  const r = await a.client().call(vlanAddToInterface, { iface: a.ifA, vlanId: 100, cidr: '10.205.0.1/24', ttlMs: 3600_000 });
+  t.is(r.iface, sub);
+  const made = await linkState(a.ns, sub);
+  t.true(made.exists);
+  t.deepEqual(made.addresses, ['10.205.0.1/24']);
+  t.deepEqual(leasesOnDisk(a.stateDir).map((l) => [l.kind, l.undo.type, l.undo.iface]), [['vlan.sub', 'link-del', sub]]);
+
+  await a.kill9();
+  t.true((await linkState(a.ns, sub)).exists, 'the subinterface outlives the agent');
+
+  await a.restart();
+  t.false((await linkState(a.ns, sub)).exists);
+  t.deepEqual(await linkState(a.ns, a.ifA), { exists: true, up: false, addresses: [] }, 'the parent is as before');
+  t.deepEqual(leasesOnDisk(a.stateDir), []);
 });
 
 test.serial('a CLI killed mid-command leaves a lease that expires and is undone by the agent', async (t) => {
