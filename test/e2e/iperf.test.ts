@@ -1,12 +1,13 @@
 /**
  * check-iperf against the lab with real iperf3: per type between two nodes, UDP
  * loss/jitter, --min pass/fail, the loss fault on one node's link, teardown when
- * the CLI dies, a busy port, and bad input. Durations are 1 s and rates capped
+ * the CLI dies, a busy port, bad input, and the original agent's iperf methods
+ * driven over HTTP the way the original client does. Durations are 1 s and rates capped
  * with -b (the tenant path runs through userspace OVS on a shared 2-core box).
  */
 import anyTest from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ import { runCli } from '../../src/cli/run.js';
 import { AgentClient } from '../../src/rpc/client.js';
 import { serverStart, serverStop } from '../../probes/iperf/contract.js';
 import { which } from '../../probes/iperf/node.js';
+import { originalCall } from './agent-fixture.js';
 
 const test = needsTools(needsRoot(anyTest), ['iperf3']);
 const lab = useLab(test);
@@ -152,6 +154,76 @@ test.serial('loss fault on compute-1\'s storage link shows up on exactly the pai
   } finally {
     await labHeal(lab.prefix);
   }
+});
+
+/** Sockets in LISTEN on this TCP port, IPv4 or IPv6 (a server without -B listens on ::), in the namespace of process PID. */
+function tcpListeners(pid: number, port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['tcp', 'tcp6']
+    .flatMap((f) => readFileSync(`/proc/${pid}/net/${f}`, 'utf8').split('\n').slice(1))
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length > 9 && f[1]!.endsWith(`:${hexPort}`) && f[3] === '0A').length;
+}
+
+test.serial('original client over HTTP: setup_iperf_server, start_iperf_client (TCP, then UDP with its rate and streams), teardown_iperf_server in the {code, message, data} envelope; nothing left', async (t) => {
+  const srv = lab.node('compute-2');
+  const cl = lab.node('compute-1');
+  const tok = lab.state.token;
+  const agentPid = srv.agentPid!;
+  t.is(tcpListeners(agentPid, 5001), 0, 'port 5001 free before');
+  // the original client's keyword params, its defaults spelled out (TCP, 5001, no window)
+  const setup = await originalCall(srv.agentUrl, tok, 'setup_iperf_server', { protocol: 'TCP', port: 5001, window: null });
+  t.is(setup.status, 200);
+  const env = setup.json.result;
+  t.deepEqual(Object.keys(env).sort(), ['code', 'data', 'message']);
+  t.is(env.code, 0, env.message);
+  t.is(env.data.port, 5001);
+  const pid = env.data.pid as number;
+  t.teardown(() => {
+    // last resort if an assertion failed before teardown_iperf_server: the agent's lease covers it too
+    void originalCall(srv.agentUrl, tok, 'teardown_iperf_server', { pid }).catch(() => undefined);
+  });
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  t.true(/(^|\/)iperf3$/.test(argv[0]!) && argv.slice(1, 4).join(' ') === '-s -p 5001', argv.join(' '));
+  t.is(tcpListeners(agentPid, 5001), 1, 'listening on 5001 in the node');
+
+  const tcp = await originalCall(cl.agentUrl, tok, 'start_iperf_client', { host: srv.addresses.storage, protocol: 'TCP', timeout: 1, parallel: null, bandwidth: 10, port: 5001 });
+  const te = tcp.json.result;
+  t.deepEqual(Object.keys(te).sort(), ['code', 'data', 'message']);
+  t.is(te.code, 0, te.message);
+  t.is(te.data.server_ip, srv.addresses.storage);
+  t.regex(te.data.Bandwidth, /^\d+(\.\d+)? [KMG]bit\/s$/);
+  t.regex(te.data.Interval, /^0\.0-1\.0 sec$/);
+  const tf = te.data.result.flows[0];
+  t.is(te.data.result.protocol, 'tcp');
+  t.true(tf.receivedBps > 0 && tf.receivedBytes > 0, JSON.stringify(tf));
+  t.deepEqual(te.data.result.connection.remote, srv.addresses.storage);
+  t.is(te.data.result.connection.remotePort, 5001);
+
+  // the same server serves a second test (not one-off); UDP, bandwidth in Mbit/s per stream, 2 streams
+  const udp = await originalCall(cl.agentUrl, tok, 'start_iperf_client', { host: srv.addresses.storage, protocol: 'UDP', timeout: 1, parallel: 2, bandwidth: 5, port: 5001 });
+  const ue = udp.json.result;
+  t.is(ue.code, 0, ue.message);
+  t.is(ue.data.result.protocol, 'udp');
+  t.is(ue.data.result.streams, 2);
+  const uf = ue.data.result.flows[0];
+  t.true(uf.packets > 0 && uf.receivedBps > 0, JSON.stringify(uf));
+  t.true(uf.sentBps > 7.5e6 && uf.sentBps < 12.5e6, `sent ${uf.sentBps}: 2 streams × 5 Mbit/s`);
+  t.regex(ue.data.Jitter, /^\d+\.\d{3} ms$/);
+  t.regex(ue.data.Lost, /^\d+\/\d+ \(\d+\.\d{2}%\)$/);
+
+  const td = await originalCall(srv.agentUrl, tok, 'teardown_iperf_server', { pid });
+  const de = td.json.result;
+  t.deepEqual(Object.keys(de).sort(), ['code', 'data', 'message']);
+  t.is(de.code, 0, de.message);
+  t.is(de.data.pid, pid);
+  // the agent reaped it: no such process, nothing listening on 5001 in the node any more
+  t.false(existsSync(`/proc/${pid}`), `iperf3 ${pid} still there`);
+  t.is(tcpListeners(agentPid, 5001), 0);
+  // a second teardown of the same pid is the original's failure envelope, not a JSON-RPC error
+  const again = await originalCall(srv.agentUrl, tok, 'teardown_iperf_server', { pid });
+  t.is(again.json.result.code, 1);
+  t.regex(again.json.result.message, new RegExp(`no iperf server with pid ${pid}`));
 });
 
 test.serial('a server lease expires when nobody comes: the iperf3 process is gone after the TTL', async (t) => {
