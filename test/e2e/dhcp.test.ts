@@ -1,6 +1,7 @@
 /**
  * check-dhcp end to end in the lab (real OVS, dnsmasq, agents, libpcap): healthy
- * VLAN / VXLAN ports, hybrid and non-hybrid, the original forms, --full, --pcap.
+ * VLAN / VXLAN ports, hybrid and non-hybrid, the original forms, --full, --pcap,
+ * and the original agent calls check_dhcp_on_comp / check_dhcp_on_net.
  */
 import anyTest from 'ava';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { readPcap } from '../../src/capture/pcapfile.js';
 import { decodeFrame, findLayer } from '../../src/packet/index.js';
 import { leasesFor } from '../../probes/dhcp/parse.js';
 import { agentPacketSockets, row, rows, steth } from './dhcp-helpers.js';
+import { originalCall } from './agent-fixture.js';
 
 const test = needsRoot(anyTest);
 const lab = useLab(test);
@@ -149,4 +151,36 @@ test.serial('agent compat call check_dhcp_on_comp answers in the original {code,
   const bad = (await c.callRaw('check_dhcp_on_comp', { port_id: '00000000-0000-4000-8000-000000000000', port_mac: port.mac, phy_iface: node.nics.net })) as { code: number; message: string };
   t.is(bad.code, 1);
   t.regex(bad.message, /not plugged/);
+});
+
+test.serial('agent compat call check_dhcp_on_net over HTTP (original client, keyword params): the qdhcp port and the NIC saw the ARP request and the port\'s reply', async (t) => {
+  const port = lab.ports({ node: 'compute-1', hybrid: true, network: 'vlan' })[0]!;
+  const net = lab.network('vlan');
+  const node = lab.node(net.dhcp.node);
+  const nic = node.nics.net;
+  const call = (params: Record<string, string>) => originalCall(node.agentUrl, lab.state.token, 'check_dhcp_on_net', params);
+
+  const r = await call({ net_id: net.id, port_ip: port.ip, phy_iface: nic, net_type: 'vlan' });
+  t.is(r.status, 200);
+  const env = r.json.result;
+  t.deepEqual(Object.keys(env).sort(), ['code', 'data', 'message']);
+  t.is(env.code, 0, env.message);
+  t.is(env.message, '');
+  // watched: the DHCP port inside qdhcp-NET, its OVS bridge, the physical bridge and the NIC given
+  t.deepEqual(Object.keys(env.data).sort(), [net.dhcp.iface, 'br-eth1', 'br-int', nic].sort());
+  // the DHCP port sent the who-has (seen by a capture of its own) and got the VM's answer back
+  t.deepEqual(env.data[net.dhcp.iface], ['request', 'reply']);
+  t.true(env.data[nic].includes('request') && env.data[nic].includes('reply'), JSON.stringify(env.data[nic]));
+
+  // an address nobody holds: the request goes out, no reply is invented
+  const [a, b, c] = port.ip.split('.');
+  const nobody = await call({ net_id: net.id, port_ip: `${a}.${b}.${c}.250`, phy_iface: nic, net_type: 'vlan' });
+  t.is(nobody.json.result.code, 0);
+  t.deepEqual(nobody.json.result.data[net.dhcp.iface], ['request']);
+  t.false(nobody.json.result.data[nic].includes('reply'));
+
+  // a network without a DHCP port on this node: the original's failure envelope (code 1), not an RPC error
+  const none = await call({ net_id: '00000000-0000-4000-8000-000000000000', port_ip: port.ip, phy_iface: nic });
+  t.is(none.json.result.code, 1);
+  t.regex(none.json.result.message, /no DHCP port of network 00000000-0000-4000-8000-000000000000/);
 });
