@@ -5,7 +5,7 @@
  * it through `ctx.out.error()`). Tests build a CliContext with fake streams
  * (src/cli/run.ts `runCli(argv, {stdout, stderr, env})`).
  */
-import type { Command } from '@commander-js/extra-typings';
+import type { Command, CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Config, AgentEntry } from '../config/types.js';
 import type { AgentClient, FanOutOptions, FanOutResult } from '../rpc/client.js';
 import type { CheckResult } from '../report/model.js';
@@ -64,3 +64,22 @@ export interface CliContext {
 
 /** What each command module exports. */
 export type Register = (program: Command, ctx: CliContext) => void;
+
+const NO_CONFIG = Symbol('steth.withoutConfig');
+
+/**
+ * Mark a command (or a group: its subcommands too) that never reads steth.conf or
+ * calls an agent, so the pre-action hook does not load the config reader and the
+ * RPC client for it (help, decode, lab, doctor/demo, which loads its own).
+ */
+export function withoutConfig<C extends CommandUnknownOpts>(cmd: C): C {
+  (cmd as unknown as Record<symbol, boolean>)[NO_CONFIG] = true;
+  return cmd;
+}
+
+export function needsConfig(cmd: CommandUnknownOpts): boolean {
+  for (let c: CommandUnknownOpts | null = cmd; c; c = c.parent) {
+    if ((c as unknown as Record<symbol, boolean>)[NO_CONFIG]) return false;
+  }
+  return true;
+}

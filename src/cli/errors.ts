@@ -4,7 +4,7 @@
  */
 import { CommanderError } from '@commander-js/extra-typings';
 import { StethError } from '../errors.js';
-import { RpcError } from '../rpc/client.js';
+import { RpcError } from '../rpc/errors.js';
 import { EXIT } from '../report/model.js';
 
 export interface ErrorInfo {

@@ -8,10 +8,9 @@ import { CommanderError } from '@commander-js/extra-typings';
 import type { Command } from '@commander-js/extra-typings';
 import { buildProgram } from './program.js';
 import { StreamOutput, type Sink } from './output.js';
-import type { CliContext, Format, GlobalOptions } from './context.js';
-import { loadConfig, findAgent } from '../config/load.js';
+import { needsConfig, type CliContext, type Format, type GlobalOptions } from './context.js';
 import type { Config } from '../config/types.js';
-import { AgentClient, fanOut, type FanOutOptions } from '../rpc/client.js';
+import type { FanOutOptions } from '../rpc/client.js';
 import { StethError } from '../errors.js';
 import { EXIT } from '../report/model.js';
 
@@ -41,12 +40,29 @@ function scanFormat(argv: readonly string[]): Format {
   return 'table';
 }
 
+/** What a command's agent access needs, loaded with the config (see createContext). */
+interface Modules {
+  loadConfig: typeof import('../config/load.js').loadConfig;
+  findAgent: typeof import('../config/load.js').findAgent;
+  AgentClient: typeof import('../rpc/client.js').AgentClient;
+  fanOut: typeof import('../rpc/client.js').fanOut;
+}
+
+async function loadModules(): Promise<Modules> {
+  const [{ loadConfig, findAgent }, { AgentClient, fanOut }] = await Promise.all([import('../config/load.js'), import('../rpc/client.js')]);
+  return { loadConfig, findAgent, AgentClient, fanOut };
+}
+
 export function createContext(io: CliIO, getProgram: () => Command): { ctx: CliContext; out: StreamOutput } {
   const env = io.env ?? process.env;
   const out = new StreamOutput({ stdout: io.stdout, stderr: io.stderr, format: 'table', columns: [], env });
   let configP: Promise<Config> | undefined;
   let loaded: Config | undefined;
   let loadError: unknown;
+  // the config reader and the RPC client are loaded with the config, not at start:
+  // --help, usage errors and agent-less commands never pay for them (ctx.client()
+  // and ctx.agent() already require `await ctx.config()` first)
+  let mods: Modules | undefined;
   const globals = (): GlobalOptions => {
     const o = getProgram().opts() as Partial<GlobalOptions>;
     const g: GlobalOptions = { format: (o.format as Format | undefined) ?? 'table', column: o.column ?? [] };
@@ -59,7 +75,8 @@ export function createContext(io: CliIO, getProgram: () => Command): { ctx: CliC
   const config = (): Promise<Config> => {
     configP ??= (async () => {
       const g = globals();
-      const cfg = await loadConfig({ ...(g.config !== undefined ? { path: g.config } : {}), env });
+      const m = (mods ??= await loadModules());
+      const cfg = await m.loadConfig({ ...(g.config !== undefined ? { path: g.config } : {}), env });
       if (g.token !== undefined) cfg.token = g.token;
       if (g.timeout !== undefined) cfg.timeoutMs = Math.round(g.timeout * 1000);
       if (g.concurrency !== undefined) cfg.concurrency = g.concurrency;
@@ -71,26 +88,30 @@ export function createContext(io: CliIO, getProgram: () => Command): { ctx: CliC
     });
     return configP;
   };
-  const requireLoaded = (): Config => {
+  const requireLoaded = (): { cfg: Config; m: Modules } => {
     if (!loaded && loadError !== undefined) throw loadError;
-    if (!loaded) throw new StethError('ECONFIG', 'config not loaded yet (internal: await ctx.config() first)');
-    return loaded;
+    if (!loaded || !mods) throw new StethError('ECONFIG', 'config not loaded yet (internal: await ctx.config() first)');
+    return { cfg: loaded, m: mods };
   };
   const ctx: CliContext = {
     config,
-    agent: (name) => findAgent(requireLoaded(), name),
+    agent: (name) => {
+      const { cfg, m } = requireLoaded();
+      return m.findAgent(cfg, name);
+    },
     client: (name) => {
-      const cfg = requireLoaded();
+      const { cfg, m } = requireLoaded();
       if (/^https?:\/\//.test(name)) {
-        return new AgentClient({ name, url: name, timeoutMs: cfg.timeoutMs, ...(cfg.token !== undefined ? { token: cfg.token } : {}) });
+        return new m.AgentClient({ name, url: name, timeoutMs: cfg.timeoutMs, ...(cfg.token !== undefined ? { token: cfg.token } : {}) });
       }
-      const a = findAgent(cfg, name);
+      const a = m.findAgent(cfg, name);
       const token = a.token ?? cfg.token;
-      return new AgentClient({ name: a.name, url: a.url, timeoutMs: cfg.timeoutMs, ...(token !== undefined ? { token } : {}) });
+      return new m.AgentClient({ name: a.name, url: a.url, timeoutMs: cfg.timeoutMs, ...(token !== undefined ? { token } : {}) });
     },
     fanOut: async (items, fn, opts: FanOutOptions = {}) => {
       const cfg = loaded ?? (await config());
-      return await fanOut(items, fn, { concurrency: cfg.concurrency, perItemTimeoutMs: cfg.timeoutMs + 1000, signal: ctx.signal, ...opts });
+      const m = (mods ??= await loadModules());
+      return await m.fanOut(items, fn, { concurrency: cfg.concurrency, perItemTimeoutMs: cfg.timeoutMs + 1000, signal: ctx.signal, ...opts });
     },
     out,
     signal: io.signal ?? new AbortController().signal,
@@ -133,7 +154,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRun
     working = out.progress(`${action.name()}…`);
     // load config for commands that use agents; a missing default file is fine here
     // (ctx.config() throws at first use if the file is bad)
-    if ((action as { __needsConfig?: boolean }).__needsConfig !== false) {
+    if (needsConfig(action)) {
       try {
         await ctx.config();
       } catch {

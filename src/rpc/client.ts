@@ -17,32 +17,9 @@ import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { StethError } from '../errors.js';
 import type { MethodSpec } from './method.js';
+import { RpcError, type RpcErrorData } from './errors.js';
 
-export interface RpcErrorData {
-  /** StethError / PcapError code, e.g. 'ENOENT' */
-  code: string;
-  hint?: string;
-  /** zod issues for -32602, detail for domain errors */
-  issues?: unknown;
-  detail?: unknown;
-}
-
-export class RpcError extends Error {
-  override readonly name = 'RpcError';
-  readonly code: number;
-  readonly data: RpcErrorData | undefined;
-  /** agent name the error came from */
-  readonly agent: string | undefined;
-  constructor(code: number, message: string, data?: RpcErrorData, agent?: string) {
-    super(message);
-    this.code = code;
-    this.data = data;
-    this.agent = agent;
-  }
-  get hint(): string | undefined {
-    return this.data?.hint;
-  }
-}
+export { RpcError, type RpcErrorData } from './errors.js';
 
 export interface AgentClientOptions {
   /** agent name (for messages) */

@@ -1,6 +1,6 @@
 /** `steth help [COMMAND | exit-codes]` — help topics beside commander's own help. */
 import type { Command } from '@commander-js/extra-typings';
-import type { CliContext } from '../context.js';
+import { withoutConfig, type CliContext } from '../context.js';
 import { EXIT_CODE_HELP } from '../errors.js';
 import { StethError } from '../../errors.js';
 
@@ -10,8 +10,7 @@ export const TOPICS: Record<string, string> = {
 
 export function register(program: Command, _ctx: CliContext): void {
   program.helpCommand(false);
-  program
-    .command('help')
+  withoutConfig(program.command('help'))
     .argument('[topic]', `a command name or a topic (${Object.keys(TOPICS).join(', ')})`)
     .description('show help for a command or a topic (exit-codes)')
     .action((topic, _opts, cmd) => {
