@@ -35,3 +35,12 @@ export const secondsArg = wrap((v) => {
 });
 
 export const netnsOption = () => new Option('--netns <name>', 'inside this network namespace on the agent (e.g. qdhcp-NETID)').argParser(netnsArg);
+
+/** A whole number in min..max (commander argParser): `--count <n>` and the like. */
+export function intArg(name: string, min: number, max: number): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number ${min}..${max}`);
+    return n;
+  };
+}

@@ -18,7 +18,7 @@ import type { LabState } from '../../src/lab/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import { AgentClient } from '../../src/rpc/client.js';
 import { run } from '../../src/host/exec.js';
-import { runPair, runMatrixCheck, testOptions, type IperfDeps, type PairResult } from '../../probes/iperf/check.js';
+import { runPair, runMatrixCheck, testOptions, type IperfDeps, type PairResult } from '../../probes/iperf/run.js';
 import { result, round, type BenchOptions, type BenchReport, type BenchResult } from './harness.js';
 
 async function deps(configPath: string): Promise<IperfDeps> {

@@ -19,8 +19,8 @@
 import { labDown, labFault, labHeal, labUp } from '../../src/lab/index.js';
 import type { LabState } from '../../src/lab/types.js';
 import { run } from '../../src/host/exec.js';
-import { runCheckVlanInterface, runCheckVlan } from '../../probes/vlan/check.js';
-import { runCheckMtu } from '../../probes/mtu/check.js';
+import { runCheckVlanInterface, runCheckVlan } from '../../probes/vlan/run.js';
+import { runCheckMtu } from '../../probes/mtu/run.js';
 import { searchPathMtu } from '../../probes/mtu/search.js';
 import { labDeps } from '../unit/vlan/lab-deps.js';
 import { result, round, type BenchOptions, type BenchReport, type BenchResult } from './harness.js';

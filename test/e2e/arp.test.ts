@@ -7,7 +7,7 @@ import { useLab } from '../lab/fixture.js';
 import { needsRoot } from '../helpers/env.js';
 import { labFault, labHeal } from '../../src/lab/index.js';
 import { run } from '../../src/host/exec.js';
-import { runCheckArp } from '../../probes/arp/check.js';
+import { runCheckArp } from '../../probes/arp/run.js';
 import { cliJson, labDeps } from '../unit/vlan/lab-deps.js';
 
 const test = needsRoot(anyTest);

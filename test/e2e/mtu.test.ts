@@ -8,7 +8,7 @@ import { useLab } from '../lab/fixture.js';
 import { needsRoot } from '../helpers/env.js';
 import { run } from '../../src/host/exec.js';
 import { labFault, labHeal } from '../../src/lab/index.js';
-import { runCheckMtu } from '../../probes/mtu/check.js';
+import { runCheckMtu } from '../../probes/mtu/run.js';
 import { cliJson, labDeps } from '../unit/vlan/lab-deps.js';
 
 const test = needsRoot(anyTest);

@@ -18,7 +18,7 @@ import { decodeFrame, findLayer } from '../../src/packet/index.js';
 import { pingParams } from '../../probes/icmp/contract.js';
 import { runPing as enginePing } from '../../probes/icmp/node.js';
 import { searchMtu } from '../../probes/mtu/node.js';
-import { runPing } from '../../probes/icmp/check.js';
+import { runPing } from '../../probes/icmp/run.js';
 import { cliJson, labDeps } from '../unit/vlan/lab-deps.js';
 
 const test = needsRoot(anyTest);

@@ -9,7 +9,7 @@ import { needsRoot } from '../helpers/env.js';
 import { labFault, labHeal } from '../../src/lab/index.js';
 import { run } from '../../src/host/exec.js';
 import { StethError } from '../../src/errors.js';
-import { runCheckVlanInterface, runCheckVlan } from '../../probes/vlan/check.js';
+import { runCheckVlanInterface, runCheckVlan } from '../../probes/vlan/run.js';
 import { cliJson, labDeps, watchProbes } from '../unit/vlan/lab-deps.js';
 
 const test = needsRoot(anyTest);

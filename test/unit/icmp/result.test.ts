@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseDests, pingResult } from '../../../probes/icmp/check.js';
+import { parseDests, pingResult } from '../../../probes/icmp/run.js';
 import { buildEcho, parseIcmp } from '../../../probes/icmp/engine.js';
 import type { PingResultWire } from '../../../probes/icmp/contract.js';
 

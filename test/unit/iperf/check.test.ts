@@ -1,6 +1,6 @@
 /** Pure parts of check-iperf: option merging/validation, types, addresses, the result model. */
 import test from 'ava';
-import { addressOn, buildResult, findAgentEntry, parseTypes, testOptions, type PairResult, type PairRow } from '../../../probes/iperf/check.js';
+import { addressOn, buildResult, findAgentEntry, parseTypes, testOptions, type PairResult, type PairRow } from '../../../probes/iperf/run.js';
 import type { Config } from '../../../src/config/types.js';
 import { StethError } from '../../../src/errors.js';
 import { EXIT } from '../../../src/report/model.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mtuResult, type MtuDirection } from '../../../probes/mtu/check.js';
+import { mtuResult, type MtuDirection } from '../../../probes/mtu/run.js';
 import type { MtuSearchResult } from '../../../probes/mtu/contract.js';
 
 function search(pathMtu: number | null, extra: Partial<MtuSearchResult> = {}): MtuSearchResult {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { analyzeDelivery, type ProbeObservation } from '../../../probes/vlan/analysis.js';
-import { vlanInterfaceResult, matrixResult, validateVlanInterfaceArgs } from '../../../probes/vlan/check.js';
+import { vlanInterfaceResult, matrixResult, validateVlanInterfaceArgs } from '../../../probes/vlan/run.js';
 import { correlateMatrix, planMatrix } from '../../../probes/vlan/matrix.js';
 import { StethError } from '../../../src/errors.js';
 
