@@ -6,16 +6,14 @@
  * it, show one fault diagnosed hop by hop, heal, and take the lab down again.
  */
 import { Option, type Command } from '@commander-js/extra-typings';
-import type { CliContext } from '../../src/cli/context.js';
+import { withoutConfig, type CliContext } from '../../src/cli/context.js';
 import type { NetworkTypeName } from '../../src/config/types.js';
-import { loadConfig } from '../../src/config/load.js';
 import { invalid } from '../../src/errors.js';
 import type { CheckResult } from '../../src/report/model.js';
 import { EXIT } from '../../src/report/model.js';
 import type { LabState } from '../../src/lab/types.js';
 import { parseVlanSet } from '../../src/validate.js';
-import { parseChecks, planDoctor, type DoctorCheck, type DoctorOptions } from './plan.js';
-import { runDoctor, summarize, cliRunner } from './run.js';
+import type { DoctorCheck, DoctorOptions } from './plan.js';
 
 const TYPES: readonly NetworkTypeName[] = ['mgmt', 'net', 'storage'];
 
@@ -31,8 +29,7 @@ interface DoctorFlags {
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('doctor')
+  withoutConfig(program.command('doctor'))
     .description('preflight: agents, interfaces, ping per network type, VLAN trunks, path MTU, DHCP per port, bandwidth — one verdict')
     .addOption(new Option('--lab [prefix]', 'check the embedded lab (its generated config, ports, trunked VLANs)'))
     .option('--types <list>', 'network types to check (mgmt,net,storage)')
@@ -47,8 +44,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.out.emit(await doctor(ctx, flags));
     });
 
-  program
-    .command('demo')
+  withoutConfig(program.command('demo'))
     .description('bring up the embedded lab, run doctor against it, diagnose one injected fault, heal, take the lab down')
     .option('--prefix <prefix>', 'lab prefix', 'stl')
     .option('--keep', 'leave the lab up afterwards')
@@ -83,6 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function doctor(ctx: CliContext, flags: DoctorFlags, labState?: LabState): Promise<CheckResult> {
+  const [{ parseChecks, planDoctor }, { runDoctor, summarize }, { loadConfig }] = await Promise.all([import('./plan.js'), import('./run.js'), import('../../src/config/load.js')]);
   const g = ctx.globals();
   const opts: DoctorOptions = {};
   let configPath = g.config;
@@ -145,7 +142,7 @@ async function doctor(ctx: CliContext, flags: DoctorFlags, labState?: LabState):
  * same check passes again. The drill passes when steth found the fault it was shown.
  */
 async function faultDrill(ctx: CliContext, state: LabState): Promise<CheckResult> {
-  const lab = await import('../../src/lab/index.js');
+  const [lab, { cliRunner }] = await Promise.all([import('../../src/lab/index.js'), import('./run.js')]);
   const vlanNet = state.networks.find((n) => n.type === 'vlan');
   const port = state.ports.find((pt) => pt.networkId === vlanNet?.id && pt.node === 'compute-1' && pt.hybrid);
   if (!vlanNet || !port) return { command: 'demo', ok: false, verdict: 'fault drill: the lab has no hybrid VLAN port on compute-1', tables: [], data: null, exitCode: EXIT.FAULT };

@@ -2,7 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../../src/cli/context.js';
 import { fieldTable, type CheckResult } from '../../src/report/model.js';
-import { ifaceGet, ifaceList, type IfaceReport } from './contract.js';
+import type { IfaceReport } from './contract.js';
 import { ifNameArg, netnsOption } from '../../src/cli/args.js';
 import { invalid } from '../../src/errors.js';
 
@@ -33,6 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nExamples:\n  steth get-interface server-64 eth1\n  steth get-interface compute-1 -f json\n  steth get-interface network-1 tap1234 --netns qdhcp-5e1c...\n  steth get-interface compute-1 eth1 --require-up   # exit 1 when down')
     .action(async (agent, iface, opts) => {
       await ctx.config();
+      const { ifaceGet, ifaceList } = await import('./contract.js');
       const client = ctx.client(agent);
       const ns = opts.netns === undefined ? {} : { netns: opts.netns };
       if (iface === undefined) {

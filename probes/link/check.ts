@@ -6,7 +6,6 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../../src/cli/context.js';
 import { fieldTable } from '../../src/report/model.js';
 import { cidrArg, ifNameArg, secondsArg, vlanArg } from '../../src/cli/args.js';
-import { linkSetup, linkTeardown, vlanAddToInterface } from './contract.js';
 
 const ttlOption = () => new Option('--ttl <seconds>', 'undo automatically after this long (default 3600)').argParser(secondsArg);
 
@@ -21,6 +20,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nExample:\n  steth setup-link server-64 eth1 10.1.0.64/24 --ttl 600')
     .action(async (agent, iface, cidr, opts) => {
       await ctx.config();
+      const { linkSetup } = await import('./contract.js');
       const params = { iface, cidr, ...(opts.ttl !== undefined ? { ttlMs: Math.round(opts.ttl * 1000) } : {}) };
       const r = await ctx.client(agent).call(linkSetup, params, { signal: ctx.signal });
       const did = [r.broughtUp ? 'brought up' : 'already up', r.addedAddress ? `added ${r.cidr}` : `${r.cidr} already present`];
@@ -41,6 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(new Option('--cidr <cidr>', 'also delete this address even if steth did not add it').argParser(cidrArg))
     .action(async (agent, iface, opts) => {
       await ctx.config();
+      const { linkTeardown } = await import('./contract.js');
       const r = await ctx.client(agent).call(linkTeardown, { iface, ...(opts.cidr !== undefined ? { cidr: opts.cidr } : {}) }, { signal: ctx.signal });
       ctx.out.emit({
         command: 'teardown-link',
@@ -62,6 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nExample:\n  steth add-vlan-to-interface server-64 eth1 100 --cidr 10.100.0.64/24\nTo test trunking without changing hosts use check-vlan-interface.')
     .action(async (agent, iface, vlanId, opts) => {
       await ctx.config();
+      const { vlanAddToInterface } = await import('./contract.js');
       const params = { iface, vlanId, ...(opts.cidr !== undefined ? { cidr: opts.cidr } : {}), ...(opts.ttl !== undefined ? { ttlMs: Math.round(opts.ttl * 1000) } : {}) };
       const r = await ctx.client(agent).call(vlanAddToInterface, params, { signal: ctx.signal });
       ctx.out.emit({

@@ -8,7 +8,6 @@ import type { CliContext } from '../../src/cli/context.js';
 import { EXIT, type CheckResult } from '../../src/report/model.js';
 import { bridgeArg, ifNameArg, uuidArg } from '../../src/cli/args.js';
 import { describeError } from '../../src/cli/errors.js';
-import { ovsFindPort, ovsPorts } from './contract.js';
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -20,6 +19,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nExample:\n  steth check-ports-on-br server-64 br-eth1 eth1 phy-br-eth1')
     .action(async (agent, bridge, ports) => {
       await ctx.config();
+      const { ovsPorts } = await import('./contract.js');
       const r = await ctx.client(agent).call(ovsPorts, { bridge }, { signal: ctx.signal });
       const byName = new Map(r.ports.map((p) => [p.name, p]));
       const rows = ports.map((name) => {
@@ -55,6 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<port_id>', 'Neutron port UUID', uuidArg)
     .action(async (portId) => {
       const cfg = await ctx.config();
+      const { ovsFindPort } = await import('./contract.js');
       const results = await ctx.fanOut(cfg.agents, (a, signal) => ctx.client(a.name).call(ovsFindPort, { portId }, { signal }));
       const rows = results.map((r) => ({
         agent: r.item.name,

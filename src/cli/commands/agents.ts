@@ -7,7 +7,6 @@
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../context.js';
-import { agentHello } from '../../../agent/contract.js';
 import { EXIT, type CheckResult } from '../../report/model.js';
 import { describeError } from '../errors.js';
 import { openstackCredentialsMayExist } from '../openstack.js';
@@ -78,5 +77,6 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function hello(ctx: CliContext, name: string, signal: AbortSignal) {
+  const { agentHello } = await import('../../../agent/contract.js');
   return await ctx.client(name).call(agentHello, {}, { signal });
 }

@@ -5,30 +5,32 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { StethError, invalid } from '../../errors.js';
 import { printable } from '../../validate.js';
-import type { CliContext } from '../context.js';
+import { withoutConfig, type CliContext } from '../context.js';
 import type { CheckResult, Table } from '../../report/model.js';
 import type { LabSpec, LabState } from '../../lab/types.js';
 import { FAULT_NAMES } from '../../lab/types.js';
 
 const DEFAULT_PREFIX = 'stl';
 
-const SpecSchema = z
-  .object({
-    prefix: z.string().optional(),
-    vlanSegmentationId: z.number().int().optional(),
-    vxlanVni: z.number().int().optional(),
-    vxlanMtu: z.number().int().optional(),
-    trunkedVlans: z.array(z.number().int()).optional(),
-    vms: z.array(z.object({ node: z.string(), network: z.enum(['vlan', 'vxlan']), hybrid: z.boolean() }).strict()).optional(),
-    agents: z.boolean().optional(),
-    agentPort: z.number().int().optional(),
-    octet: z.number().int().optional(),
-  })
-  .strict();
+// the spec file's schema, built on first use: zod and yaml are loaded only by `lab up --spec`
+async function specSchema() {
+  const { z } = await import('zod');
+  return z
+    .object({
+      prefix: z.string().optional(),
+      vlanSegmentationId: z.number().int().optional(),
+      vxlanVni: z.number().int().optional(),
+      vxlanMtu: z.number().int().optional(),
+      trunkedVlans: z.array(z.number().int()).optional(),
+      vms: z.array(z.object({ node: z.string(), network: z.enum(['vlan', 'vxlan']), hybrid: z.boolean() }).strict()).optional(),
+      agents: z.boolean().optional(),
+      agentPort: z.number().int().optional(),
+      octet: z.number().int().optional(),
+    })
+    .strict();
+}
 
 /** Read a lab spec file (JSON or YAML); unknown keys are an error. */
 export async function readSpecFile(path: string): Promise<Partial<LabSpec>> {
@@ -38,13 +40,14 @@ export async function readSpecFile(path: string): Promise<Partial<LabSpec>> {
   } catch (e) {
     throw new StethError('ENOENT', `cannot read lab spec ${printable(path)}: ${(e as Error).message}`);
   }
+  const [{ parse: parseYaml }, schema] = await Promise.all([import('yaml'), specSchema()]);
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (e) {
     throw new StethError('ECONFIG', `lab spec ${printable(path)} is not JSON/YAML: ${(e as Error).message}`);
   }
-  const r = SpecSchema.safeParse(doc ?? {});
+  const r = schema.safeParse(doc ?? {});
   if (!r.success) {
     const i = r.error.issues[0]!;
     throw new StethError('ECONFIG', `lab spec ${printable(path)}: ${i.path.join('.') || '(top)'}: ${i.message}`);
@@ -92,7 +95,7 @@ function publicState(s: LabState): Omit<LabState, 'token'> {
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  const lab = program.command('lab').description('the embedded lab: an emulated ML2/OVS deployment (1 network + 2 compute nodes) in network namespaces');
+  const lab = withoutConfig(program.command('lab')).description('the embedded lab: an emulated ML2/OVS deployment (1 network + 2 compute nodes) in network namespaces');
 
   lab
     .command('up')

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePcap, PcapWriter, readPcap } from '../../../src/capture/pcapfile.js';
-import { decodeCapture, decodeCaptureLines, decodeResult } from '../../../src/cli/commands/decode.js';
+import { decodeCapture, decodeCaptureLines, decodeResult } from '../../../src/cli/commands/decode-run.js';
 import { StethError } from '../../../src/errors.js';
 import { WireError } from '../../../src/packet/index.js';
 import { run } from '../../../src/host/exec.js';

@@ -10,7 +10,7 @@ import test from 'ava';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../../src/host/exec.js';
-import { decodeCapture } from '../../../src/cli/commands/decode.js';
+import { decodeCapture } from '../../../src/cli/commands/decode-run.js';
 import type { Layer } from '../../../src/packet/index.js';
 import { VECTORS_DIR } from './vectors.js';
 
