@@ -12,10 +12,10 @@
  * credential secret) are kept out of JSON, util.inspect and every message.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { StethError } from '../errors.js';
 import type { NeutronConfig } from '../config/types.js';
 
@@ -212,6 +212,13 @@ export function cloudsYamlPaths(env: NodeJS.ProcessEnv = process.env): string[] 
   const xdg = env.XDG_CONFIG_HOME ?? join(env.HOME ?? homedir(), '.config');
   return [join(process.cwd(), 'clouds.yaml'), join(xdg, 'openstack', 'clouds.yaml'), '/etc/openstack/clouds.yaml'];
 }
+
+// yaml costs more to load than the rest of the OpenStack client: only when a
+// clouds.yaml / secure.yaml is actually read (OS_* and steth.conf credentials never
+// need it). The package is CommonJS for Node, so a lazy require is the same module.
+const requireCjs = createRequire(import.meta.url);
+let yamlParse: typeof import('yaml').parse | undefined;
+const parseYaml = (text: string): unknown => (yamlParse ??= (requireCjs('yaml') as typeof import('yaml')).parse)(text);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
