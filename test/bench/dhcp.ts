@@ -3,7 +3,9 @@
  * healthy lab port, from spawning the CLI to its exit with the verdict (node start,
  * config, resolution on every agent, arming 7 captures, the DHCP exchange, collection,
  * correlation, rendering), median and p95 over 20 runs (5 with --quick). Goal ≤ 150 ms
- * median. Also reported: the engine's own share (resolve → verdict, inside the CLI).
+ * median. Also reported: the engine's own share (resolve → verdict, inside the CLI),
+ * `steth --version` interleaved (the CLI's own start, the floor of any command) and how
+ * many modules the CLI loads for the check.
  *
  * Anchor: the original steth cannot run here (Python 2, pypcap, jsonrpclib); its
  * check_dhcp_on_comp opened every listener with a fixed 2-second pcap timeout and read
@@ -17,7 +19,8 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp } from '../../src/lab/index.js';
-import { result, type BenchOptions, type BenchReport } from './harness.js';
+import { modulesLoaded } from '../helpers/modules.js';
+import { result, timeNode, type BenchOptions, type BenchReport, type BenchResult } from './harness.js';
 
 const STETH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'steth.js');
 const ANCHOR = { name: 'original steth: fixed 2 s pcap timeout (floor, not measured)', value: 2000 };
@@ -37,12 +40,6 @@ function once(config: string, portId: string): Promise<{ ms: number; ok: boolean
   });
 }
 
-/** A bare `node -e 0` in the same run: what this machine's load does to any CLI start. */
-function nodeStart(): Promise<number> {
-  const t0 = performance.now();
-  return new Promise((resolve) => execFile(process.execPath, ['-e', '0'], () => resolve(performance.now() - t0)));
-}
-
 export default async function bench(opts: BenchOptions): Promise<BenchReport> {
   const runs = opts.quick ? 5 : 20;
   const prefix = `bd${randomBytes(2).toString('hex')}`;
@@ -56,10 +53,14 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
     const wall: number[] = [];
     const engine: number[] = [];
     const bare: number[] = [];
+    const cliStart: number[] = [];
     let failed = 0;
     const load0 = loadavg()[0]!;
     for (let i = 0; i < runs; i++) {
-      bare.push(await nodeStart()); // interleaved A B A B
+      // interleaved A B C A B C: a bare node start (what this machine's load does to any
+      // CLI start) and `steth --version` (node start + the CLI's own start, no agent)
+      bare.push(await timeNode(['-e', '0']));
+      cliStart.push(await timeNode([STETH, '--version']));
       const r = await once(lab.configPath, port.id);
       if (!r.ok) {
         failed++;
@@ -79,7 +80,11 @@ export default async function bench(opts: BenchOptions): Promise<BenchReport> {
       `load average during the runs: ${load0.toFixed(1)} → ${load1.toFixed(1)} on a machine shared by 8 engineers (2 cores); figures scale with it`,
     );
     const b = result('node_bare_start_same_run', 'ms', bare, { note: 'node -e 0, interleaved with the runs above: the share of the wall time no command can avoid on this machine now' });
-    return { results: [w, e, b], notes };
+    const v = result('cli_version_start_same_run', 'ms', cliStart, { note: 'steth --version, interleaved: node start plus loading and declaring the CLI, the floor of any steth command' });
+    // what the CLI loads for the whole check (a separate, untimed run with a load hook)
+    const m = await modulesLoaded([STETH, '--config', lab.configPath, '-f', 'json', 'check-dhcp', port.id]);
+    const mods: BenchResult = { metric: 'check_dhcp_cli_modules', unit: 'modules', value: m.esm.length + m.cjs.length, note: `${m.esm.length} ES modules (${m.esm.filter((u) => !u.includes('/node_modules/')).length} of steth's own), ${m.cjs.length} CommonJS, exit ${m.code}` };
+    return { results: [w, e, b, v, mods], notes };
   } finally {
     await labDown(prefix).catch(() => undefined);
   }

@@ -3,6 +3,7 @@
  * subject and the anchor in the same run, interleaved (A B A B), and never asserts.
  * Output: a human table, then as the very last stdout line one JSON object.
  */
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 
 export interface BenchOptions {
@@ -71,6 +72,12 @@ export function round(n: number): number {
   const a = Math.abs(n);
   const digits = a >= 1000 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 4;
   return Number(n.toFixed(digits));
+}
+
+/** Wall time (ms) of one `node ARGS` run in a child process, output discarded, exit status ignored. */
+export function timeNode(args: readonly string[]): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve) => execFile(process.execPath, [...args], { maxBuffer: 16 << 20 }, () => resolve(performance.now() - t0)));
 }
 
 /** Time a synchronous op repeatedly for ~ms milliseconds; returns ops/s. */
