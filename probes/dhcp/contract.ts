@@ -13,8 +13,7 @@
  */
 import { z } from 'zod';
 import { declare } from '../../src/rpc/method.js';
-import { ifName, netnsName } from '../iface/contract.js';
-import { neutronPortId } from '../ovs/contract.js';
+import { ifName, netnsName, neutronPortId } from '../../src/rpc/fields.js';
 
 const mac = z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i, 'MAC aa:bb:cc:dd:ee:ff');
 const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/);

@@ -4,19 +4,9 @@
  */
 import { z } from 'zod';
 import { declare } from '../../src/rpc/method.js';
-import { assertIfName, assertNetnsName } from '../../src/validate.js';
+import { ifName, netnsName } from '../../src/rpc/fields.js';
 
-export const ifName = z.string().superRefine((v, c) => refineWith(assertIfName, v, c));
-export const netnsName = z.string().superRefine((v, c) => refineWith(assertNetnsName, v, c));
-
-/** turn a src/validate.ts assertion into a zod issue (its message, not zod's) */
-export function refineWith(assert: (v: unknown) => unknown, v: unknown, c: z.RefinementCtx): void {
-  try {
-    assert(v);
-  } catch (e) {
-    c.addIssue({ code: z.ZodIssueCode.custom, message: e instanceof Error ? e.message : String(e) });
-  }
-}
+export { ifName, netnsName, refineWith } from '../../src/rpc/fields.js';
 
 export const ifaceAddress = z.object({
   family: z.enum(['inet', 'inet6']),

@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import { declare } from '../../src/rpc/method.js';
-import { ifName, refineWith } from '../iface/contract.js';
-import { assertUuid } from '../../src/validate.js';
+import { ifName, neutronPortId } from '../../src/rpc/fields.js';
+
+export { neutronPortId } from '../../src/rpc/fields.js';
 
 export const ovsPort = z.object({
   name: z.string(),
@@ -31,7 +32,6 @@ export const ovsPorts = declare(
   'list the ports of an OVS bridge with tag, ofport and external_ids',
 );
 
-export const neutronPortId = z.string().superRefine((v, c) => refineWith((x) => assertUuid(x, 'port id'), v, c));
 
 export const ovsFindPort = declare(
   'ovs.findPort',
