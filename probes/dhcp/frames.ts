@@ -3,7 +3,10 @@
  * options shown to the operator. Plain frames, 802.1Q-tagged frames and VXLAN-
  * encapsulated frames (outer Ethernet/IPv4/UDP 4789/VXLAN, then the VM's frame) alike.
  */
-import { decodeFrame, dhcpGet, dhcpMessageType } from '../../src/packet/index.js';
+// the decoder and the DHCP option accessors, not the packet index: check-dhcp's CLI
+// side never needs the frame builders, formatters or answers()
+import { decodeFrame } from '../../src/packet/frame.js';
+import { dhcpGet, dhcpMessageType } from '../../src/packet/dhcp-options.js';
 import type { DhcpRepr, Ipv4Repr, Layer, VlanRepr, EthernetRepr } from '../../src/packet/index.js';
 import type { FrameObs, OfferSummary } from './model.js';
 
