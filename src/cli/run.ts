@@ -125,7 +125,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRun
   let program!: Command;
   const { ctx, out } = createContext(io, () => program);
   out.format = scanFormat(argv);
-  program = buildProgram(ctx);
+  program = await buildProgram(ctx, argv);
   const writeOut = (s: string): void => void io.stdout.write(s);
   const writeErr = (s: string): void => void io.stderr.write(s);
   const configure = (cmd: Command): void => {

@@ -4,10 +4,14 @@
  * engine or contract, no packet codec, no zod or yaml, no RPC client, config reader,
  * lab or OpenStack client — the action that needs them imports them. Each case runs
  * bin/steth.js in a fresh node process and lists what it loaded
- * (test/helpers/modules.ts).
+ * (test/helpers/modules.ts). A command line naming a command declares only that
+ * command's area, so AREAS must name every command each area declares.
  */
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
+import { Command } from '@commander-js/extra-typings';
+import { AREAS, buildProgram, commandName } from '../../../src/cli/program.js';
+import type { CliContext } from '../../../src/cli/context.js';
 import { modulesLoaded, type LoadedModules } from '../../helpers/modules.js';
 
 const STETH = fileURLToPath(new URL('../../../bin/steth.js', import.meta.url));
@@ -61,4 +65,47 @@ test('a parse-time usage error (VLAN 4096) exits 2 before anything heavy is load
   t.is(r.code, 2);
   t.regex(r.stderr, /4096/);
   t.deepEqual(heavyLoaded(r), [], 'add-vlan-to-interface ... 4096');
+});
+
+test('AREAS names exactly the commands each area declares', async (t) => {
+  const seen = new Set<string>();
+  for (const area of AREAS) {
+    const program = new Command('steth');
+    (await area.load()).register(program, {} as CliContext);
+    const names = program.commands.map((c) => c.name());
+    t.deepEqual(names, [...area.commands], area.commands.join(', '));
+    for (const n of names) {
+      t.false(seen.has(n), `${n} declared twice`);
+      seen.add(n);
+    }
+  }
+});
+
+test('commandName skips the global options and their values; anything else means every area', async (t) => {
+  const program = await buildProgram({} as CliContext);
+  const cases: Array<[string[], string | undefined]> = [
+    [['check-dhcp', 'PORT'], 'check-dhcp'],
+    [['--config', '/x/steth.conf', '-f', 'json', 'check-dhcp', 'PORT'], 'check-dhcp'],
+    [['--config=/x', '-fjson', '-c', 'Node', '-c', 'Device', '--timeout', '3', 'ping', 'a', '10.0.0.1'], 'ping'],
+    [['--token', 'check-dhcp', 'find-port', 'x'], 'find-port'],
+    [['-V'], undefined],
+    [['--help'], undefined],
+    [['-h', 'check-dhcp'], undefined],
+    [['--bogus', 'check-dhcp'], undefined],
+    [['--', 'check-dhcp'], undefined],
+    [[], undefined],
+  ];
+  for (const [argv, name] of cases) t.is(commandName(program, argv), name, argv.join(' '));
+});
+
+test('a command line naming a command declares only its area; help COMMAND declares them all', async (t) => {
+  const checks = (r: LoadedModules): string[] => r.esm.filter((m) => /\/(?:probes\/[^/]+\/check|src\/cli\/commands\/[^/]+)\.js$/.test(m)).map((m) => m.replace(/^.*\/dist\//, ''));
+  const own = await steth('check-dhcp', '--help');
+  t.is(own.code, 0);
+  t.regex(own.stdout, /Usage: steth check-dhcp \[options\] <port-id>/);
+  t.deepEqual(checks(own), ['probes/dhcp/check.js']);
+  const viaHelp = await steth('help', 'check-dhcp');
+  t.is(viaHelp.code, 0);
+  t.is(viaHelp.stdout, own.stdout);
+  t.is(checks(viaHelp).length, AREAS.length);
 });
