@@ -10,7 +10,6 @@ import type { CliContext } from '../context.js';
 import { EXIT, type CheckResult } from '../../report/model.js';
 import { describeError } from '../errors.js';
 import { openstackCredentialsMayExist } from '../openstack.js';
-import { listNeutronAgents, neutronAgentsPart, worseExit } from './neutron-agents.js';
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -21,8 +20,10 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (opts) => {
       const cfg = await ctx.config();
       const progress = ctx.out.progress(`asking ${cfg.agents.length} agents`);
-      // Neutron's list in parallel with the agents; never rejects (a failure is a note)
-      const neutronP = opts.offline || !openstackCredentialsMayExist(ctx.env, cfg) ? undefined : listNeutronAgents(ctx, cfg);
+      // Neutron's list in parallel with the agents; never rejects (a failure is a note).
+      // Its module (and src/openstack behind it) loads only when credentials can exist.
+      const nx = opts.offline || !openstackCredentialsMayExist(ctx.env, cfg) ? undefined : await import('./neutron-agents.js');
+      const neutronP = nx?.listNeutronAgents(ctx, cfg);
       const results = opts.offline
         ? cfg.agents.map((item) => ({ item, ok: true as boolean, value: undefined as undefined | Awaited<ReturnType<typeof hello>>, error: undefined as unknown }))
         : await ctx.fanOut(cfg.agents, (a, signal) => hello(ctx, a.name, signal));
@@ -62,13 +63,13 @@ export function register(program: Command, ctx: CliContext): void {
       };
       if (!ok) result.exitCode = EXIT.AGENT;
       if (cfg.agents.length === 0) result.exitCode = EXIT.USAGE;
-      if (neutron) {
-        const part = neutronAgentsPart(neutron, results.map((r) => ({ name: r.item.name, nodeName: r.value?.nodeName ?? null, hostname: r.value?.hostname ?? null })));
+      if (neutron && nx) {
+        const part = nx.neutronAgentsPart(neutron, results.map((r) => ({ name: r.item.name, nodeName: r.value?.nodeName ?? null, hostname: r.value?.hostname ?? null })));
         result.tables[0]!.title = 'steth agents';
         if (part.table) result.tables.push(part.table);
         if (part.notes.length) result.tables.push({ title: 'Notes', columns: ['Note'], rows: part.notes.map((n) => ({ Note: n })) });
         result.verdict += `; ${part.verdict}`;
-        result.exitCode = worseExit(result.exitCode ?? (result.ok ? EXIT.OK : EXIT.FAULT), part.exitCode);
+        result.exitCode = nx.worseExit(result.exitCode ?? (result.ok ? EXIT.OK : EXIT.FAULT), part.exitCode);
         result.ok &&= part.ok;
         result.data = { ...(result.data as object), neutron: part.data };
       }
