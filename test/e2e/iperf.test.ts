@@ -137,10 +137,10 @@ test.serial('loss fault on compute-1\'s storage link shows up on exactly the pai
   // between the other two nodes.
   // iperf3 3.12 sends one UDP "connect" datagram per stream and waits up to 30 s (SO_RCVTIMEO) for the reply,
   // with no retry: when that datagram or its reply is among the dropped ones (1-(1-p)² ≈ 20 % of the tests over
-  // the link; 3 in 12 measured here), the agent ends the client at its deadline (duration + 10 s): ETIMEDOUT,
-  // nothing measured. A pair over the link that could not be measured for that reason is run again, alone,
-  // until it measures (at most 8 tries: 0.25^8 ≈ 1.5e-5 of never). Only a pair over the link may time out,
-  // and only that way.
+  // the link; 3 in 12 measured here), the agent ends the client at its deadline (duration + 10 s). check-iperf
+  // then starts that pair again with a fresh server (up to 3 tests: runPair, UDP_ATTEMPTS), so a pair fails
+  // with ETIMEDOUT only when all three hung (~1 %). Such a pair is run again here, alone, until it measures
+  // (at most 8 more runs). Only a pair over the link may time out, and only that way.
   const PERCENT = 10;
   const udp = ['--iperf_server_type', 'storage', '--protocol', 'udp', '-b', '10M', '-t', '1'];
   const crossing = (client: string, server: string): boolean => client === 'compute-1' || server === 'compute-1';

@@ -1,6 +1,10 @@
 /** Pure parts of check-iperf: option merging/validation, types, addresses, the result model. */
 import test from 'ava';
-import { addressOn, buildResult, findAgentEntry, parseTypes, testOptions, type PairResult, type PairRow } from '../../../probes/iperf/run.js';
+import { addressOn, buildResult, findAgentEntry, pairTable, parseTypes, runPair, testOptions, UDP_ATTEMPTS, type IperfDeps, type PairResult, type PairRow } from '../../../probes/iperf/run.js';
+import { client as clientSpec, serverStart, serverStop } from '../../../probes/iperf/contract.js';
+import { RpcError } from '../../../src/rpc/errors.js';
+import { DOMAIN_ERROR } from '../../../src/rpc/method.js';
+import type { AgentClient } from '../../../src/rpc/client.js';
 import type { Config } from '../../../src/config/types.js';
 import { StethError } from '../../../src/errors.js';
 import { EXIT } from '../../../src/report/model.js';
@@ -127,4 +131,65 @@ test('single result: one Field/Value table per type with direction, sent, receiv
   t.is(f['CPU client'], '24.4%');
   t.is(f['CPU server'], '65.8%');
   t.regex(r.verdict, /mgmt: 9.29 Gbit\/s received compute-1 → network-1/);
+});
+
+// ---- runPair: iperf3's UDP handshake hang is retried with a fresh server -------------------
+
+interface FakeAgents {
+  deps: IperfDeps;
+  log: string[];
+}
+
+/** Agents whose iperf client hangs (ETIMEDOUT from the agent) `hangs` times, then measures. */
+function fakeAgents(hangs: number, file: string, failWith?: RpcError): FakeAgents {
+  const log: string[] = [];
+  let servers = 0;
+  let left = hangs;
+  const client = (name: string): AgentClient =>
+    ({
+      call: async (spec: { name: string }) => {
+        log.push(`${name} ${spec.name}`);
+        if (spec.name === serverStart.name) return { id: `srv-${++servers}`, port: 15200 + servers, tool: 'iperf3', pid: 100 + servers };
+        if (spec.name === serverStop.name) return { stopped: true, result: null };
+        if (failWith) throw failWith;
+        if (left-- > 0) throw new RpcError(DOMAIN_ERROR.ETIMEDOUT, 'iperf3 did not finish in 11000 ms', { code: 'ETIMEDOUT' }, name);
+        return { ...parseIperf3(fixture(file)).result!, argv: ['iperf3'], elapsedMs: 1000 };
+      },
+    }) as unknown as AgentClient;
+  return { deps: { config: async () => cfg, client, signal: new AbortController().signal }, log };
+}
+
+const job = { server: 'network-1', client: 'compute-1', type: 'mgmt' as const };
+const udpOpts = { ...testOptions({ protocol: 'udp', time: '1' }) };
+const tcpOpts = { ...testOptions({ protocol: 'tcp', time: '1' }) };
+
+test('runPair: a UDP test whose client hung is run again with a fresh server; attempts says how many it took', async (t) => {
+  const f = fakeAgents(1, 'udp.json');
+  const r = await runPair(f.deps, cfg, job, udpOpts);
+  t.is(r.attempts, 2);
+  t.is(r.port, 15202, 'the second server answered');
+  t.deepEqual(f.log, [
+    'network-1 iperf.server.start', 'compute-1 iperf.client', 'network-1 iperf.server.stop',
+    'network-1 iperf.server.start', 'compute-1 iperf.client', 'network-1 iperf.server.stop',
+  ].map((x) => x.replace(/iperf\.server\.start/, serverStart.name).replace(/iperf\.server\.stop/, serverStop.name).replace(/iperf\.client/, clientSpec.name)));
+  t.true(pairTable(r).rows.some((row) => row.Field === 'Attempts' && /^2 \(/.test(String(row.Value))), JSON.stringify(pairTable(r).rows));
+});
+
+test(`runPair: UDP gives up after ${UDP_ATTEMPTS} hung tests with the agent's ETIMEDOUT, every server stopped`, async (t) => {
+  const f = fakeAgents(10, 'udp.json');
+  const e = await t.throwsAsync(runPair(f.deps, cfg, job, udpOpts), { instanceOf: RpcError });
+  t.is(e?.data?.code, 'ETIMEDOUT');
+  t.is(f.log.filter((l) => l.endsWith(serverStart.name)).length, UDP_ATTEMPTS);
+  t.is(f.log.filter((l) => l.endsWith(serverStop.name)).length, UDP_ATTEMPTS);
+});
+
+test('runPair: TCP is never retried, nor a UDP test that failed any other way; a first-time measure has no attempts field', async (t) => {
+  const tcp = fakeAgents(1, 'tcp.json');
+  await t.throwsAsync(runPair(tcp.deps, cfg, job, tcpOpts), { instanceOf: RpcError });
+  t.is(tcp.log.filter((l) => l.endsWith(serverStart.name)).length, 1);
+  const refused = fakeAgents(0, 'udp.json', new RpcError(DOMAIN_ERROR.ETOOL, 'iperf3: unable to connect', { code: 'ETOOL' }, 'compute-1'));
+  await t.throwsAsync(runPair(refused.deps, cfg, job, udpOpts), { instanceOf: RpcError });
+  t.is(refused.log.filter((l) => l.endsWith(serverStart.name)).length, 1);
+  const ok = await runPair(fakeAgents(0, 'udp.json').deps, cfg, job, udpOpts);
+  t.is(ok.attempts, undefined);
 });
