@@ -526,7 +526,8 @@ export async function exchange(ctx: AgentContext, p: ExchangeParams): Promise<Ex
   // listen where replies come back to the VM: the injection device (qvb) or the OVS port (tap)
   let cap: Capture;
   try {
-    cap = await openCapture({ iface: p.iface, ...(p.netns ? { netns: p.netns } : {}), filter: { dhcpXid: p.xid }, ...(p.mode === 'pcap' ? { direction: 'in' as const } : {}) });
+    // a small ring: the filter admits only this exchange (see engine.ts HOP_RING_BYTES)
+    cap = await openCapture({ iface: p.iface, ...(p.netns ? { netns: p.netns } : {}), filter: { dhcpXid: p.xid }, bufferSize: 1 << 20, ...(p.mode === 'pcap' ? { direction: 'in' as const } : {}) });
   } catch (e) {
     result.error = `cannot capture on ${p.iface}: ${(e as Error).message}`;
     return result;
