@@ -257,3 +257,68 @@ test('concurrency limit: extra requests queue and all complete; a full queue ans
   t.is(rs.filter((r) => r.error?.data.code === 'EBUSY').length, 1);
   t.is(d.running, 0);
 });
+
+// ---- behaviour a dispatcher on json-rpc-2.0's JSONRPCServer would have to keep: where the ----
+// ---- package (1.8.1) departs from the spec or from us (one-answer batch unwrapped, null    ----
+// ---- entries throwing, reason-less -32600, result/error members refused, console.warn)     ----
+
+test('batch: one answer is still an array of one; batch limits and bad entries are -32600 with reasons, in order', async (t) => {
+  const { d } = harness([echo]);
+  t.deepEqual(await d.dispatch('[{"jsonrpc":"2.0","id":1,"method":"test.echo","params":{"a":1}}]'), [{ jsonrpc: '2.0', id: 1, result: { a: 1 } }]);
+  const r = (await d.dispatch('[null,{"jsonrpc":"2.0","id":2,"method":5},{"jsonrpc":"2.0","id":3,"method":"test.echo","params":{"a":3}}]')) as Array<{ id: unknown; error?: { code: number; message: string } }>;
+  t.deepEqual(r.map((x) => [x.id, x.error?.code, x.error?.message]), [
+    [null, -32600, 'Invalid Request: not an object'],
+    [2, -32600, 'Invalid Request: method must be a non-empty string'],
+    [3, undefined, undefined],
+  ]);
+  const big = JSON.stringify(Array.from({ length: 257 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'test.echo', params: { a: i } })));
+  t.deepEqual(await d.dispatch(big), { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: batch of 257 exceeds 256' } });
+  t.deepEqual(await d.dispatch('[]'), { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: empty batch' } });
+});
+
+test('envelope: reasons of -32600; result/error members are ignored like any unknown member; $/ names other than cancel are -32601', async (t) => {
+  const { d } = harness([echo]);
+  const cases: Array<[string, unknown, string]> = [
+    ['{"jsonrpc":"2.0","method":"test.echo","id":[1]}', null, 'id must be a string, a number or null'],
+    ['{"jsonrpc":"2.0","method":"test.echo","id":1e400}', null, 'id must be a string, a number or null'],
+    ['{"jsonrpc":2,"method":"test.echo","id":1}', 1, 'jsonrpc must be "2.0"'],
+    ['{"jsonrpc":"2.0","method":"","id":"a"}', 'a', 'method must be a non-empty string'],
+    ['{"jsonrpc":"2.0","method":"test.echo","params":7,"id":null}', null, 'params must be an object or an array'],
+    ['{"jsonrpc":"2.0","method":"test.echo","params":{"a":1}}'.replace('"2.0"', '"2"'), null, 'jsonrpc must be "2.0"'],
+  ];
+  for (const [body, id, why] of cases) t.deepEqual(await d.dispatch(body), { jsonrpc: '2.0', id, error: { code: -32600, message: `Invalid Request: ${why}` } }, body);
+  t.deepEqual(await d.dispatch('{"jsonrpc":"2.0","id":1,"method":"test.echo","params":{"a":1},"result":null,"error":null}'), { jsonrpc: '2.0', id: 1, result: { a: 1 } });
+  t.deepEqual(await d.dispatch('{"jsonrpc":"2.0","id":2,"method":"$/progress","params":{}}'), { jsonrpc: '2.0', id: 2, error: { code: -32601, message: 'Method not found: $/progress' } });
+  t.deepEqual(await d.dispatch('{"jsonrpc":"2.0","id":3,"method":"$/cancelRequest","params":{"id":"none"}}'), { jsonrpc: '2.0', id: 3, result: { cancelled: 0 } });
+});
+
+test('errors go to our log, never to console.warn: method named, stack only for unexpected throws', async (t) => {
+  const { d, logs } = harness([boom, echo]);
+  const warned: unknown[] = [];
+  const warn = console.warn;
+  console.warn = (...a: unknown[]) => void warned.push(a);
+  try {
+    await d.dispatch('{"jsonrpc":"2.0","id":1,"method":"test.boom","params":{}}');
+    await d.dispatch('{"jsonrpc":"2.0","method":"iface.get","params":{"name":"eth0"}}');
+  } finally {
+    console.warn = warn;
+  }
+  t.deepEqual(warned, []);
+  const threw = logs.find((l) => l.startsWith('error handler threw'));
+  t.truthy(threw);
+  t.is(JSON.parse(threw!.slice('error handler threw '.length)).method, 'test.boom');
+  t.true(logs.some((l) => l.startsWith('debug handler failed') && l.includes('"method":"iface.get"') && l.includes('"code":"ENOENT"')));
+});
+
+test('counters for idle housekeeping: handled and lastActivity move only when a handler ran', async (t) => {
+  const { d } = harness([echo]);
+  await d.dispatch('{"jsonrpc":"2.0","id":1,"method":"test.echo","params":{"a":"bad"}}');
+  await d.dispatch('{"jsonrpc":"2.0","id":2,"method":"nope"}');
+  t.is(d.handled, 0);
+  t.is(d.lastActivity, 0);
+  const before = Date.now();
+  await d.dispatch('[{"jsonrpc":"2.0","id":3,"method":"test.echo","params":{"a":1}},{"jsonrpc":"2.0","method":"test.echo","params":{"a":2}}]');
+  t.is(d.handled, 2);
+  t.true(d.lastActivity >= before);
+  t.is(d.running, 0);
+});
