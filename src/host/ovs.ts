@@ -1,9 +1,11 @@
 /**
- * Open vSwitch facts through `ovs-vsctl --format=json` against a given OVSDB
- * remote (`--db=unix:/path/db.sock`; the lab runs one per node), never by parsing
- * its text output. One call reads Bridge, Port and Interface together.
+ * Open vSwitch facts from a given OVSDB remote (`unix:/path/db.sock`; the lab runs one
+ * per node), never by parsing text output. One read takes Bridge, Port and Interface
+ * together: over the database socket itself (ovsdb.ts, RFC 7047) where it can be
+ * reached, else through `ovs-vsctl --format=json`. Writes go through ovs-vsctl.
  */
 import { run } from './exec.js';
+import { ovsdbEndpoint, ovsdbTransact, type OvsdbSelect } from './ovsdb.js';
 import { StethError } from '../errors.js';
 import { assertBridgeName, assertUuid, printable } from '../validate.js';
 import type { OvsPort } from '../../probes/ovs/contract.js';
@@ -12,8 +14,13 @@ export type { OvsPort };
 
 export interface OvsOptions {
   signal?: AbortSignal;
-  /** ovs-vsctl --timeout seconds (default 5) */
+  /** deadline in seconds for the OVSDB read or ovs-vsctl --timeout (default 5) */
   timeoutSec?: number;
+}
+
+/** The system's OVSDB socket when no remote is given (what ovs-vsctl uses by default). */
+export function defaultOvsdb(): string {
+  return `unix:${process.env.OVS_RUNDIR ?? '/var/run/openvswitch'}/db.sock`;
 }
 
 /** Validate an OVSDB remote: unix:/abs/path, tcp:IP:PORT, ssl:IP:PORT. */
@@ -72,29 +79,62 @@ function rows(t: OvsTable): Array<Record<string, OvsValue>> {
 export interface OvsSnapshot {
   bridges: Array<{ name: string; ports: string[] }>;
   ports: OvsPort[];
+  /** Interface options (remote_ip, local_ip, peer ...) by interface name */
+  options: Record<string, Record<string, string>>;
 }
 
-/** Bridges with their ports (tag, trunks, ofport, type, mac, external_ids of the first Interface). */
+const BRIDGE_COLUMNS = ['_uuid', 'name', 'ports'];
+const PORT_COLUMNS = ['_uuid', 'name', 'tag', 'trunks', 'interfaces', 'external_ids'];
+const IFACE_COLUMNS = ['_uuid', 'name', 'type', 'ofport', 'mac_in_use', 'external_ids', 'error', 'options'];
+
+/**
+ * Bridges with their ports (tag, trunks, ofport, type, mac, external_ids of the first
+ * Interface) and interface options. Over the OVSDB socket when `ovsdb` is unix: or tcp:
+ * (or absent: the system socket); through ovs-vsctl where the socket cannot be used
+ * (ssl: remotes, no default socket, a server that refuses the read).
+ */
 export async function ovsSnapshot(ovsdb: string | undefined, opts: OvsOptions = {}): Promise<OvsSnapshot> {
-  const out = await ovsVsctl(
-    ovsdb,
-    [
-      '--format=json',
-      '--',
-      '--columns=_uuid,name,ports',
-      'list',
-      'Bridge',
-      '--',
-      '--columns=_uuid,name,tag,trunks,interfaces,external_ids',
-      'list',
-      'Port',
-      '--',
-      '--columns=_uuid,name,type,ofport,mac_in_use,external_ids,error',
-      'list',
-      'Interface',
-    ],
-    opts,
-  );
+  const remote = ovsdb === undefined ? defaultOvsdb() : assertOvsdb(ovsdb);
+  if (ovsdbEndpoint(remote)) {
+    try {
+      return await ovsdbSnapshot(remote, opts);
+    } catch (e) {
+      // a named remote that cannot be reached, answers late or was cancelled: ovs-vsctl would only repeat that, slower
+      const err = e as StethError;
+      const unreachable = err.code === 'ETIMEDOUT' || err.code === 'ECANCELED' || (err.detail as { stage?: string } | undefined)?.stage === 'connect';
+      if (ovsdb !== undefined && unreachable) throw err;
+    }
+  }
+  return await vsctlSnapshot(ovsdb, opts);
+}
+
+/** The three selects of a snapshot (Bridge, Port, Interface; the columns snapshotFromRows reads). */
+export function snapshotOps(): OvsdbSelect[] {
+  return [
+    { op: 'select', table: 'Bridge', where: [], columns: [...BRIDGE_COLUMNS] },
+    { op: 'select', table: 'Port', where: [], columns: [...PORT_COLUMNS] },
+    { op: 'select', table: 'Interface', where: [], columns: [...IFACE_COLUMNS] },
+  ];
+}
+
+/** The snapshot read over the database socket: one transact, three selects. */
+export async function ovsdbSnapshot(remote: string, opts: OvsOptions = {}): Promise<OvsSnapshot> {
+  const [bt, pt, it] = await ovsdbTransact(remote, 'Open_vSwitch', snapshotOps(), { timeoutMs: (opts.timeoutSec ?? 5) * 1000, ...(opts.signal ? { signal: opts.signal } : {}) });
+  return snapshotFromRows(bt!.rows, pt!.rows, it!.rows);
+}
+
+/** The same snapshot through `ovs-vsctl --format=json list` of the three tables. */
+async function vsctlSnapshot(ovsdb: string | undefined, opts: OvsOptions): Promise<OvsSnapshot> {
+  return snapshotFromVsctl(await ovsVsctl(ovsdb, vsctlSnapshotArgs(), opts));
+}
+
+/** ovs-vsctl arguments listing the same tables and columns as snapshotOps(), one JSON table per line. */
+export function vsctlSnapshotArgs(): string[] {
+  return ['--format=json', ...snapshotOps().flatMap((o) => ['--', `--columns=${o.columns!.join(',')}`, 'list', o.table])];
+}
+
+/** `ovs-vsctl --format=json list` output of the three tables → the snapshot. */
+export function snapshotFromVsctl(out: string): OvsSnapshot {
   const tables = out
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -112,8 +152,8 @@ export async function ovsSnapshot(ovsdb: string | undefined, opts: OvsOptions = 
 
 /**
  * Bridge / Port / Interface rows (RFC 7047 notation, as ovs-vsctl --format=json and the
- * OVSDB socket both give them) → bridges with their ports. Shared by ovsSnapshot (ovs-vsctl)
- * and the DHCP probe's direct socket read.
+ * OVSDB socket both give them) → bridges with their ports and interface options. The one
+ * decoder for both readers (socket and ovs-vsctl).
  */
 export function snapshotFromRows(
   bt: ReadonlyArray<Record<string, OvsValue>>,
@@ -124,6 +164,8 @@ export function snapshotFromRows(
   const portByUuid = new Map(pt.map((r) => [String(atom(r._uuid)), r]));
   const bridges: OvsSnapshot['bridges'] = [];
   const ports: OvsPort[] = [];
+  const options: OvsSnapshot['options'] = {};
+  for (const i of it) if (i.options !== undefined) options[String(i.name)] = ovsMap(i.options);
   for (const b of bt) {
     const bname = String(b.name);
     const names: string[] = [];
@@ -151,8 +193,10 @@ export function snapshotFromRows(
     }
     bridges.push({ name: bname, ports: names.sort() });
   }
+  // rows come in whatever order the server keeps them: sort, so both readers give the same snapshot
   bridges.sort((a, b) => a.name.localeCompare(b.name));
-  return { bridges, ports };
+  ports.sort((a, b) => a.bridge.localeCompare(b.bridge) || a.name.localeCompare(b.name));
+  return { bridges, ports, options };
 }
 
 /** Ports of one bridge; ENOENT (listing the bridges that exist) when there is no such bridge. */
