@@ -11,7 +11,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { implement, type AgentContext, type MethodImpl } from '../../src/rpc/method.js';
 import { run } from '../../src/host/exec.js';
-import { ovsSnapshot, ovsVsctl, type OvsSnapshot } from '../../src/host/ovs.js';
+import { ovsSnapshot, type OvsSnapshot } from '../../src/host/ovs.js';
+import { dumpFlowsOverSocket } from '../../src/host/openflow.js';
 import { runJson } from '../../src/host/exec.js';
 import { StethError } from '../../src/errors.js';
 import { assertBridgeName, assertIfName, assertNetnsName, assertUuid, parseIPv4, parseMac } from '../../src/validate.js';
@@ -21,7 +22,6 @@ import type { ArpRepr, DhcpRepr } from '../../src/packet/index.js';
 import { checkDhcpOnComp, checkDhcpOnNet, dhcpArpFromQdhcp, dhcpExchange, dhcpHostEntry, dhcpPortInfo, dhcpServers } from './contract.js';
 import type { DeviceFact, DhcpServerFacts, ExchangeResult, OfferSummary, PortNodeFacts } from './model.js';
 import { hostsFileEntry, parseDnsmasqArgs, segmentationFromFlows } from './parse.js';
-import { ovsdbView } from './ovsdb.js';
 import { offerSummary } from './frames.js';
 import { dhcpTypeName } from './correlate.js';
 
@@ -43,8 +43,15 @@ export async function vswitchdRunning(rundir: string): Promise<boolean> {
   }
 }
 
+/** A bridge's flows as ovs-ofctl prints them: over its management socket (OpenFlow 1.3), else ovs-ofctl (1.3, then its default). */
 async function dumpFlows(rundir: string, bridge: string, signal?: AbortSignal): Promise<string[] | undefined> {
-  const target = `unix:${join(rundir, `${assertBridgeName(bridge)}.mgmt`)}`;
+  const socket = join(rundir, `${assertBridgeName(bridge)}.mgmt`);
+  try {
+    return await dumpFlowsOverSocket(socket, signal ? { signal } : {});
+  } catch (e) {
+    if ((e as StethError).code === 'ECANCELED') return undefined;
+  }
+  const target = `unix:${socket}`;
   for (const proto of [['-O', 'OpenFlow13'], []]) {
     const r = await run('ovs-ofctl', [...proto, 'dump-flows', '--no-stats', target], { allowFail: true, timeoutMs: 5000, ...(signal ? { signal } : {}) });
     if (r.code === 0) return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.includes('actions='));
@@ -56,22 +63,6 @@ interface VxlanPort {
   name: string;
   localIp?: string;
   remoteIp?: string;
-}
-
-async function vxlanPorts(ovsdb: string | undefined, signal?: AbortSignal): Promise<VxlanPort[]> {
-  const out = await ovsVsctl(ovsdb, ['--format=json', '--columns=name,options', 'find', 'Interface', 'type=vxlan'], signal ? { signal } : {});
-  const t = JSON.parse(out) as { headings: string[]; data: unknown[][] };
-  const ni = t.headings.indexOf('name');
-  const oi = t.headings.indexOf('options');
-  return t.data.map((r) => {
-    const opts: Record<string, string> = {};
-    const o = r[oi] as [string, Array<[string, string]>] | undefined;
-    if (Array.isArray(o) && o[0] === 'map') for (const [k, v] of o[1]) opts[k] = String(v);
-    const p: VxlanPort = { name: String(r[ni]) };
-    if (opts.local_ip) p.localIp = opts.local_ip;
-    if (opts.remote_ip) p.remoteIp = opts.remote_ip;
-    return p;
-  });
 }
 
 /** The link facts the check needs, from one `ip -json -details addr show` (no sysfs, no stats). */
@@ -138,9 +129,8 @@ interface NodeView {
   vswitchd: boolean;
   vxlan: VxlanPort[];
   warnings: string[];
-  flows?: Promise<Array<{ bridge: string; lines: string[] }>>;
-  /** vxlan already read with the snapshot */
-  vxlanKnown?: boolean;
+  /** flow tables of the bridges next to the integration bridge, read once per view (shared by the copies nodeView hands out) */
+  flows: { dumps?: Promise<Array<{ bridge: string; lines: string[] }>> };
 }
 
 // dhcp.portInfo and dhcp.servers arrive together from one check: they share one view of the node
@@ -165,38 +155,22 @@ async function nodeView(ctx: AgentContext): Promise<NodeView> {
 async function freshNodeView(ctx: AgentContext): Promise<NodeView> {
   const warnings: string[] = [];
   const rundir = rundirOf(ctx.ovsdb);
-  let vxlan: VxlanPort[] | undefined;
   const snapshot = async (): Promise<OvsSnapshot | null> => {
-    const remote = ctx.ovsdb ?? `unix:${join(rundir, 'db.sock')}`;
     try {
-      const v = await ovsdbView(remote);
-      vxlan = v.ports
-        .filter((p) => p.type === 'vxlan')
-        .map((p) => {
-          const o = v.options[p.name] ?? {};
-          return { name: p.name, ...(o.local_ip ? { localIp: o.local_ip } : {}), ...(o.remote_ip ? { remoteIp: o.remote_ip } : {}) };
-        });
-      return v;
-    } catch {
-      // not a unix socket we can read: ovs-vsctl
-    }
-    try {
-      return await ovsSnapshot(ctx.ovsdb, { signal: ctx.signal });
+      return await ovsSnapshot(ctx.ovsdb ?? `unix:${join(rundir, 'db.sock')}`, { signal: ctx.signal });
     } catch (e) {
       warnings.push(`OVSDB: ${(e as Error).message}`);
       return null;
     }
   };
   const [snap, links, vswitchd] = await Promise.all([snapshot(), ipLinks(undefined, ctx.signal), vswitchdRunning(rundir)]);
-  const v: NodeView = { snap, links: new Map(links.map((l) => [l.name, l])), rundir, vswitchd, vxlan: vxlan ?? [], warnings };
-  if (vxlan) v.vxlanKnown = true;
-  return v;
-}
-
-/** VXLAN ports (remote/local ip) only when there are any: one more ovs-vsctl call. */
-async function withVxlan(v: NodeView, ctx: AgentContext): Promise<void> {
-  if (v.vxlanKnown || !v.snap || !v.snap.ports.some((p) => p.type === 'vxlan')) return;
-  v.vxlan = await vxlanPorts(ctx.ovsdb, ctx.signal).catch(() => [] as VxlanPort[]);
+  const vxlan: VxlanPort[] = (snap?.ports ?? [])
+    .filter((p) => p.type === 'vxlan')
+    .map((p) => {
+      const o = snap!.options[p.name] ?? {};
+      return { name: p.name, ...(o.local_ip ? { localIp: o.local_ip } : {}), ...(o.remote_ip ? { remoteIp: o.remote_ip } : {}) };
+    });
+  return { snap, links: new Map(links.map((l) => [l.name, l])), rundir, vswitchd, vxlan, warnings, flows: {} };
 }
 
 /** The NIC carrying tenant traffic: given, or the system port of a bridge patched to the integration bridge / holding the underlay. */
@@ -221,14 +195,15 @@ function uplinkOf(v: NodeView, intBridge: string | undefined, given: string | un
   return scored[0] ? fact(v.links, scored[0].nic) : undefined;
 }
 
-async function segmentationOf(v: NodeView, intBridge: string, localVlan: number | null, signal?: AbortSignal): Promise<PortNodeFacts['segmentation']> {
+async function segmentationOf(v: NodeView, intBridge: string, localVlan: number | null): Promise<PortNodeFacts['segmentation']> {
   if (localVlan === null || !v.snap || !v.vswitchd) return undefined;
   const snap = v.snap;
   // translation lives on the bridges next to the integration bridge, not on it (its access ports carry tags)
   const integration = new Set(snap.ports.filter((p) => p.tag !== null).map((p) => p.bridge));
   integration.add(intBridge);
-  v.flows ??= Promise.all(snap.bridges.filter((b) => !integration.has(b.name)).map(async (b) => ({ bridge: b.name, lines: (await dumpFlows(v.rundir, b.name, signal)) ?? [] })));
-  const dumps = (await v.flows).filter((d) => d.bridge !== intBridge);
+  // shared by the calls that use this view: not tied to one request's signal (the reads are bounded by their own timeouts)
+  v.flows.dumps ??= Promise.all(snap.bridges.filter((b) => !integration.has(b.name)).map(async (b) => ({ bridge: b.name, lines: (await dumpFlows(v.rundir, b.name)) ?? [] })));
+  const dumps = (await v.flows.dumps).filter((d) => d.bridge !== intBridge);
   return segmentationFromFlows(dumps, localVlan);
 }
 
@@ -271,7 +246,7 @@ export async function portInfo(ctx: AgentContext, portId: string, uplink?: strin
     } else {
       facts.devices.tap = fact(v.links, port.name);
     }
-    const [seg] = await Promise.all([segmentationOf(v, port.bridge, port.tag, ctx.signal), withVxlan(v, ctx)]);
+    const seg = await segmentationOf(v, port.bridge, port.tag);
     if (seg) facts.segmentation = seg;
   } else {
     // no OVS interface carries the iface-id: look for the devices os-vif would have named
@@ -284,7 +259,6 @@ export async function portInfo(ctx: AgentContext, portId: string, uplink?: strin
       }
     }
     if (found) for (const role of ['tap', 'qbr', 'qvb', 'qvo'] as const) facts.devices[role] ??= fact(v.links, `${role}${suffix}`);
-    if (found) await withVxlan(v, ctx);
   }
   if (found) {
     const up = uplinkOf(v, port?.bridge ?? 'br-int', uplink);
@@ -397,7 +371,7 @@ export async function servers(ctx: AgentContext, opts: { mac?: string; networkId
   // DHCP ports are OVS internal ports moved out of this namespace: without one, nothing here serves DHCP
   const moved = new Set(snap.ports.filter((p) => p.type === 'internal' && p.name !== p.bridge && !v.links.has(p.name)).map((p) => p.name));
   if (moved.size === 0) return [];
-  const [procs] = await Promise.all([dnsmasqProcs(), withVxlan(v, ctx)]);
+  const procs = await dnsmasqProcs();
   const out: DhcpServerFacts[] = [];
   // fast path: a running dnsmasq shows its namespace's interfaces in /proc; only namespaces
   // left over (dnsmasq stopped) are entered with `ip -n`
@@ -440,7 +414,7 @@ export async function servers(ctx: AgentContext, opts: { mac?: string; networkId
     s.hostsFileRead = h.hostsFileRead;
     if (h.hostEntry) s.hostEntry = h.hostEntry;
     s.warnings.push(...h.warnings);
-    const seg = await segmentationOf(v, ovsPort.bridge, ovsPort.tag, ctx.signal);
+    const seg = await segmentationOf(v, ovsPort.bridge, ovsPort.tag);
     if (seg) s.segmentation = { type: seg.type, id: seg.id };
     const up = uplinkOf(v, ovsPort.bridge, opts.uplink);
     if (up) s.uplink = up;
