@@ -67,16 +67,15 @@ function agentLost(e: unknown): boolean {
   return e instanceof StethError && (e.code === 'ETIMEDOUT' || e.code === 'EAGENT');
 }
 
-async function answers<T>(ctx: EngineCtx, fn: (a: AgentEntry) => Promise<T>): Promise<AgentAnswer<T>[]> {
-  return await Promise.all(
-    ctx.agents.map(async (a) => {
-      try {
-        return { node: a.name, ok: true, value: await fn(a) };
-      } catch (e) {
-        return { node: a.name, ok: false, error: msg(e) };
-      }
-    }),
-  );
+/** One call per agent, each settled into an AgentAnswer on its own (in agent order). */
+function answerEach<T>(ctx: EngineCtx, fn: (a: AgentEntry) => Promise<T>): Promise<AgentAnswer<T>>[] {
+  return ctx.agents.map(async (a) => {
+    try {
+      return { node: a.name, ok: true, value: await fn(a) };
+    } catch (e) {
+      return { node: a.name, ok: false, error: msg(e) };
+    }
+  });
 }
 
 export async function resolveOnAgents(ctx: EngineCtx, opts: DhcpCheckOptions): Promise<ResolvedPort> {
@@ -84,15 +83,27 @@ export async function resolveOnAgents(ctx: EngineCtx, opts: DhcpCheckOptions): P
   const uplinkFor = (a: AgentEntry): string | undefined => opts.uplink ?? a.nics.net;
   const known = opts.mac ?? undefined;
   // one round: every agent reports the port (if it hosts it) and its DHCP servers at once
-  const infosP = answers(ctx, (a) => ctx.call(a.name, dhcpPortInfo, { portId: opts.portId, ...(uplinkFor(a) ? { uplink: uplinkFor(a)! } : {}) }));
-  const serversP = answers(ctx, (a) => ctx.call(a.name, dhcpServers, { ...(known ? { mac: known.toLowerCase() } : {}), ...(uplinkFor(a) ? { uplink: uplinkFor(a)! } : {}) }));
-  const [hints, infos, servers] = await Promise.all([hintsP, infosP, serversP]);
-  // then the hostsfile line for the port MAC, only where DHCP is served (a file read on the agent)
-  const hostInfo = infos.find((i) => i.ok && i.value?.facts.ovs);
-  const mac = opts.mac ?? hints?.mac ?? hostInfo?.value?.facts.ovs?.externalIds['attached-mac'];
-  if (mac && !known) {
-    await Promise.all(
-      servers.flatMap((a) =>
+  const infoPs = answerEach(ctx, (a) => ctx.call(a.name, dhcpPortInfo, { portId: opts.portId, ...(uplinkFor(a) ? { uplink: uplinkFor(a)! } : {}) }));
+  const serverPs = answerEach(ctx, (a) => ctx.call(a.name, dhcpServers, { ...(known ? { mac: known.toLowerCase() } : {}), ...(uplinkFor(a) ? { uplink: uplinkFor(a)! } : {}) }));
+  // the port MAC as soon as it can be told: the override, else Neutron's, else the attached-mac
+  // of the first agent (in configuration order) whose OVSDB has the port
+  const macP = (async (): Promise<string | undefined> => {
+    const hints = await hintsP;
+    if (opts.mac ?? hints?.mac) return opts.mac ?? hints?.mac;
+    for (const p of infoPs) {
+      const i = await p;
+      if (i.ok && i.value?.facts.ovs) return i.value.facts.ovs.externalIds['attached-mac'];
+    }
+    return undefined;
+  })();
+  void macP.catch(() => undefined); // a failing hint source is reported through hintsP below
+  // then the hostsfile line for that MAC, only where DHCP is served (a file read on the agent),
+  // asked of each agent as soon as its servers and the MAC are in, not after every agent answered
+  const hostEntriesP = Promise.all(
+    serverPs.map(async (sp) => {
+      const [a, mac] = await Promise.all([sp, macP]);
+      if (!mac || known) return;
+      await Promise.all(
         (a.value?.servers ?? []).map(async (s) => {
           try {
             const h = await ctx.call(a.node, dhcpHostEntry, { netns: s.netns, mac: mac.toLowerCase() });
@@ -102,9 +113,10 @@ export async function resolveOnAgents(ctx: EngineCtx, opts: DhcpCheckOptions): P
             s.warnings.push(`hostsfile lookup failed: ${msg(e)}`);
           }
         }),
-      ),
-    );
-  }
+      );
+    }),
+  );
+  const [hints, infos, servers] = await Promise.all([hintsP, Promise.all(infoPs), Promise.all(serverPs), hostEntriesP]);
   const override: { mac?: string; networkType?: NetworkType } = {};
   if (opts.mac) override.mac = opts.mac;
   if (opts.networkType) override.networkType = opts.networkType;
