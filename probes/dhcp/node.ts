@@ -6,7 +6,6 @@
  * then OFFER (and with `full` REQUEST → ACK → RELEASE, so no lease is kept).
  * Plus the original calls check_dhcp_on_comp / check_dhcp_on_net in their envelope.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { implement, type AgentContext, type MethodImpl } from '../../src/rpc/method.js';
@@ -22,6 +21,7 @@ import type { ArpRepr, DhcpRepr } from '../../src/packet/index.js';
 import { checkDhcpOnComp, checkDhcpOnNet, dhcpArpFromQdhcp, dhcpExchange, dhcpHostEntry, dhcpPortInfo, dhcpServers } from './contract.js';
 import type { DeviceFact, DhcpServerFacts, ExchangeResult, OfferSummary, PortNodeFacts } from './model.js';
 import { hostsFileEntry, parseDnsmasqArgs, segmentationFromFlows } from './parse.js';
+import { findDnsmasq, type DnsmasqProc } from './procs.js';
 import { offerSummary } from './frames.js';
 import { dhcpTypeName } from './correlate.js';
 
@@ -272,45 +272,23 @@ export async function portInfo(ctx: AgentContext, portId: string, uplink?: strin
 
 // ---------------------------------------------------------------- DHCP servers
 
-interface DnsmasqProc {
-  pid: number;
-  argv: string[];
-  nsIno: number;
-  /** interfaces of the process's network namespace (/proc/PID/net/dev), no exec needed */
-  ifaces: string[];
-}
-
 let recentProcs: { at: number; procs: DnsmasqProc[] } | undefined;
 
-/** dnsmasq processes with their network namespace; synchronous /proc reads (tiny files: far
- *  cheaper than a thread-pool round trip each), remembered for half a second (servers → hostEntry). */
-async function dnsmasqProcs(): Promise<DnsmasqProc[]> {
-  if (recentProcs && Date.now() - recentProcs.at < 500) return recentProcs.procs;
-  const out: DnsmasqProc[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() !== 'dnsmasq') continue;
-      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter((x) => x !== '');
-      const m = /\[(\d+)\]/.exec(readlinkSync(`/proc/${p}/ns/net`));
-      let dev = '';
-      try {
-        dev = readFileSync(`/proc/${p}/net/dev`, 'utf8');
-      } catch {
-        dev = '';
-      }
-      const ifaces = dev
-        .split('\n')
-        .slice(2)
-        .map((l) => l.split(':')[0]!.trim())
-        .filter((x) => x !== '');
-      if (m) out.push({ pid: Number(p), argv, nsIno: Number(m[1]), ifaces });
-    } catch {
-      // the process went away
-    }
+/** dnsmasq processes covering the namespace inodes `wanted` (procs.ts), remembered for half a second (servers → hostEntry). */
+function dnsmasqProcs(wanted: readonly number[]): DnsmasqProc[] {
+  const recent = recentProcs;
+  if (recent && Date.now() - recent.at < 500 && wanted.every((ino) => recent.procs.some((p) => p.nsIno === ino))) return recent.procs;
+  const { procs } = findDnsmasq(wanted, recent?.procs ?? []);
+  recentProcs = { at: Date.now(), procs };
+  return procs;
+}
+
+async function netnsIno(netns: string): Promise<number | undefined> {
+  try {
+    return (await stat(`/run/netns/${assertNetnsName(netns)}`)).ino;
+  } catch {
+    return undefined;
   }
-  recentProcs = { at: Date.now(), procs: out };
-  return out;
 }
 
 /** dnsmasq serving `netns` (by the process's network namespace) and the hostsfile line for `mac`. */
@@ -320,12 +298,7 @@ async function dnsmasqOf(netns: string, networkId: string, procs: DnsmasqProc[],
     hostsFileRead: false,
     warnings: [],
   };
-  let ino: number | undefined;
-  try {
-    ino = (await stat(`/run/netns/${assertNetnsName(netns)}`)).ino;
-  } catch {
-    ino = undefined;
-  }
+  const ino = await netnsIno(netns);
   const proc = ino === undefined ? undefined : procs.find((p) => p.nsIno === ino);
   let hostsFile: string | undefined;
   if (proc) {
@@ -352,7 +325,8 @@ async function dnsmasqOf(netns: string, networkId: string, procs: DnsmasqProc[],
 export async function hostEntry(netns: string, macIn: string) {
   const mac = parseMac(macIn);
   if (!netns.startsWith('qdhcp-')) throw new StethError('EINVAL', `'${netns}' is not a qdhcp namespace`);
-  const h = await dnsmasqOf(netns, netns.slice('qdhcp-'.length), await dnsmasqProcs(), mac);
+  const ino = await netnsIno(netns);
+  const h = await dnsmasqOf(netns, netns.slice('qdhcp-'.length), dnsmasqProcs(ino === undefined ? [] : [ino]), mac);
   return { hostsFileRead: h.hostsFileRead, ...(h.dnsmasq.hostsFile ? { hostsFile: h.dnsmasq.hostsFile } : {}), ...(h.hostEntry ? { hostEntry: h.hostEntry } : {}) };
 }
 
@@ -371,11 +345,11 @@ export async function servers(ctx: AgentContext, opts: { mac?: string; networkId
   // DHCP ports are OVS internal ports moved out of this namespace: without one, nothing here serves DHCP
   const moved = new Set(snap.ports.filter((p) => p.type === 'internal' && p.name !== p.bridge && !v.links.has(p.name)).map((p) => p.name));
   if (moved.size === 0) return [];
-  const procs = await dnsmasqProcs();
   const out: DhcpServerFacts[] = [];
   // fast path: a running dnsmasq shows its namespace's interfaces in /proc; only namespaces
   // left over (dnsmasq stopped) are entered with `ip -n`
-  const inos = await Promise.all(names.map(async (netns) => ({ netns, ino: await stat(`/run/netns/${netns}`).then((x) => x.ino).catch(() => -1) })));
+  const inos = await Promise.all(names.map(async (netns) => ({ netns, ino: (await netnsIno(netns)) ?? -1 })));
+  const procs = dnsmasqProcs(inos.filter((x) => x.ino >= 0).map((x) => x.ino));
   const found: Array<{ netns: string; dev: Pick<Link, 'name'> & Partial<Link> }> = [];
   const left = new Set(moved);
   for (const { netns, ino } of inos) {
