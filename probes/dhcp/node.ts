@@ -13,6 +13,7 @@ import { run } from '../../src/host/exec.js';
 import { ovsSnapshot, type OvsSnapshot } from '../../src/host/ovs.js';
 import { dumpFlowsOverSocket } from '../../src/host/openflow.js';
 import { runJson } from '../../src/host/exec.js';
+import { ipJson } from '../../src/host/ipbatch.js';
 import { StethError } from '../../src/errors.js';
 import { assertBridgeName, assertIfName, assertNetnsName, assertUuid, parseIPv4, parseMac } from '../../src/validate.js';
 import { openCapture, inject, type Capture, type CapturedFrame } from '../../src/capture/index.js';
@@ -65,7 +66,7 @@ interface VxlanPort {
   remoteIp?: string;
 }
 
-/** The link facts the check needs, from one `ip -json -details addr show` (no sysfs, no stats). */
+/** The link facts the check needs, from one `ip -json -details addr show` (netlink: no sysfs, no stats). */
 interface Link {
   name: string;
   state: string;
@@ -95,8 +96,11 @@ interface IpJson {
 }
 
 export async function ipLinks(netns?: string, signal?: AbortSignal): Promise<Link[]> {
-  const args = netns === undefined ? [] : ['-n', assertNetnsName(netns)];
-  const raw = await runJson<IpJson[]>('ip', [...args, '-json', '-details', 'addr', 'show'], { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
+  // this namespace: the agent's long-lived `ip -batch` (no fork per request); another: a one-shot `ip -n`
+  const raw =
+    netns === undefined
+      ? await ipJson<IpJson[]>(['addr', 'show'], signal ? { signal } : {})
+      : await runJson<IpJson[]>('ip', ['-n', assertNetnsName(netns), '-json', '-details', 'addr', 'show'], { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
   const byIndex = new Map(raw.map((l) => [l.ifindex, l.ifname]));
   return raw.map((l) => ({
     name: l.ifname,

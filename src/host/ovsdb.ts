@@ -7,6 +7,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { StethError } from '../errors.js';
+import { JsonTextSplitter } from './jsonstream.js';
 
 /** One operation of a transact (RFC 7047 §5.2); only what the readers here send. */
 export interface OvsdbSelect {
@@ -38,54 +39,6 @@ export function ovsdbEndpoint(remote: string): { path: string } | { host: string
   const t = /^tcp:(\[[0-9A-Fa-f:.]+\]|[0-9A-Za-z.\-]+):(\d{1,5})$/.exec(remote);
   if (t) return { host: t[1]!.replace(/^\[|\]$/g, ''), port: Number(t[2]) };
   return undefined;
-}
-
-/**
- * Splits a stream of concatenated JSON texts (what an OVSDB peer sends: no delimiter
- * between messages) into complete texts, chunk by chunk, scanning each byte once.
- * Tracks string/escape state and the open brackets, so a `}` inside a string is not an
- * end and a `]` closing a `{` is an error rather than a wait for more.
- */
-export class JsonTextSplitter {
-  #buf = '';
-  #scanned = 0;
-  /** closing bracket expected for each open one */
-  #open: number[] = [];
-  #inString = false;
-  #escaped = false;
-
-  /** Feed a chunk; returns the texts it completed (possibly none). */
-  push(chunk: string): string[] {
-    const texts: string[] = [];
-    this.#buf += chunk;
-    let start = 0;
-    const buf = this.#buf;
-    for (let i = this.#scanned; i < buf.length; i++) {
-      const c = buf.charCodeAt(i);
-      if (this.#inString) {
-        if (this.#escaped) this.#escaped = false;
-        else if (c === 0x5c /* \ */) this.#escaped = true;
-        else if (c === 0x22 /* " */) this.#inString = false;
-      } else if (c === 0x22) {
-        this.#inString = true;
-      } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-        if (this.#open.length === 0) start = i;
-        this.#open.push(c + 2); // '}' and ']' are 2 past their openers
-      } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-        if (this.#open.pop() !== c) throw new StethError('ETOOL', 'unbalanced JSON in the stream');
-        if (this.#open.length === 0) {
-          texts.push(buf.slice(start, i + 1));
-          start = i + 1;
-        }
-      } else if (this.#open.length === 0 && c > 0x20) {
-        throw new StethError('ETOOL', `a JSON stream of objects carried '${buf[i]}' between them`);
-      }
-    }
-    // keep only the unfinished text (whitespace between texts is dropped)
-    this.#buf = this.#open.length === 0 ? '' : buf.slice(start);
-    this.#scanned = this.#buf.length;
-    return texts;
-  }
 }
 
 function failure(code: 'ETOOL' | 'ETIMEDOUT' | 'ECANCELED', stage: OvsdbStage, remote: string, message: string, cause?: unknown): StethError {
