@@ -22,13 +22,43 @@ export function hexByte(b: number): string {
   return HEX[b & 0xff]!;
 }
 
+/** char codes of each byte's two hex digits */
+const HI = new Uint8Array(256);
+const LO = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  HI[i] = HEX[i]!.charCodeAt(0);
+  LO[i] = HEX[i]!.charCodeAt(1);
+}
+const fromCharCode = String.fromCharCode;
+
 /** Lower-case hex of buf[start, end). */
 export function toHex(buf: Uint8Array, start = 0, end = buf.length): string {
   const n = end - start;
   if (n > 48) return Buffer.from(buf.buffer, buf.byteOffset + start, n).toString('hex');
+  // one string per 6 bytes (String.fromCharCode allocates once) rather than one per byte
   let s = '';
-  for (let i = start; i < end; i++) s += HEX[buf[i]!];
-  return s;
+  let i = start;
+  for (; i + 6 <= end; i += 6) s += hex6(buf, i);
+  return i < end ? s + hexUpTo5(buf, i, end - i) : s;
+}
+
+function hex6(buf: Uint8Array, i: number): string {
+  const a = buf[i]!, b = buf[i + 1]!, c = buf[i + 2]!, d = buf[i + 3]!, e = buf[i + 4]!, f = buf[i + 5]!;
+  return fromCharCode(HI[a]!, LO[a]!, HI[b]!, LO[b]!, HI[c]!, LO[c]!, HI[d]!, LO[d]!, HI[e]!, LO[e]!, HI[f]!, LO[f]!);
+}
+
+/** n = 1..5 bytes at i (the caller checked they exist), in one allocation */
+function hexUpTo5(buf: Uint8Array, i: number, n: number): string {
+  const a = buf[i]!;
+  if (n === 1) return HEX[a]!;
+  const b = buf[i + 1]!;
+  if (n === 2) return fromCharCode(HI[a]!, LO[a]!, HI[b]!, LO[b]!);
+  const c = buf[i + 2]!;
+  if (n === 3) return fromCharCode(HI[a]!, LO[a]!, HI[b]!, LO[b]!, HI[c]!, LO[c]!);
+  const d = buf[i + 3]!;
+  if (n === 4) return fromCharCode(HI[a]!, LO[a]!, HI[b]!, LO[b]!, HI[c]!, LO[c]!, HI[d]!, LO[d]!);
+  const e = buf[i + 4]!;
+  return fromCharCode(HI[a]!, LO[a]!, HI[b]!, LO[b]!, HI[c]!, LO[c]!, HI[d]!, LO[d]!, HI[e]!, LO[e]!);
 }
 
 function nib(code: number): number {
@@ -60,12 +90,23 @@ export function hexToBytes(hex: string, layer = 'raw', field = 'data'): Uint8Arr
   return out;
 }
 
+const BROADCAST = 'ff:ff:ff:ff:ff:ff';
+
 export function readMac(buf: Uint8Array, off: number): string {
-  return HEXC[buf[off]!]! + HEXC[buf[off + 1]!] + HEXC[buf[off + 2]!] + HEXC[buf[off + 3]!] + HEXC[buf[off + 4]!] + HEX[buf[off + 5]!];
+  const a = buf[off]!;
+  const b = buf[off + 1]!;
+  const c = buf[off + 2]!;
+  const d = buf[off + 3]!;
+  const e = buf[off + 4]!;
+  const f = buf[off + 5]!;
+  if ((a & b & c & d & e & f) === 255) return BROADCAST;
+  // two flat halves (V8 copies strings under 13 characters), joined once
+  return HEXC[a]! + HEXC[b] + HEXC[c] + HEXC[d] + (HEXC[e]! + HEX[f]);
 }
 
 /** Colon-separated hex of n bytes (chaddr of any hlen). */
 export function readColonHex(buf: Uint8Array, off: number, n: number): string {
+  if (n === 6) return readMac(buf, off);
   let s = '';
   for (let i = 0; i < n; i++) s += (i ? ':' : '') + HEX[buf[off + i]!];
   return s;
