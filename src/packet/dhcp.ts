@@ -10,7 +10,7 @@
 import type { LayerCodec } from './codec.js';
 import { malformed, truncated } from './errors.js';
 import type { DhcpOptionRaw, DhcpRepr } from './types.js';
-import { colonHexLength, hexLength, readColonHex, readIp, readU16, readU32, toHex, uint, writeColonHex, writeHex, writeIp, writeU16, writeU32 } from './util.js';
+import { colonHexLength, hexLength, isZero, readColonHex, readIp, readU16, readU32, toHex, uint, writeColonHex, writeHex, writeIp, writeU16, writeU32 } from './util.js';
 
 export const field = {
   OP: 0, HTYPE: 1, HLEN: 2, HOPS: 3, XID: 4, SECS: 8, FLAGS: 10, CIADDR: 12, YIADDR: 16, SIADDR: 20, GIADDR: 24,
@@ -61,15 +61,10 @@ export function parseOptions(buf: Uint8Array, p: number, end: number): ParsedOpt
 const NO_TEXT = Object.freeze({ text: '' });
 
 function text(buf: Uint8Array, start: number, size: number): { text: string; raw?: string } {
-  // fast path: an all-zero field (nearly every DHCP message), checked 4 bytes at a time
-  if (buf[start] === 0) {
-    let i = start;
-    const end4 = start + size;
-    while (i < end4 && (buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!) === 0) i += 4;
-    if (i >= end4) return NO_TEXT;
-  }
-  let nul = start;
   const end = start + size;
+  // fast path: an all-zero field (nearly every DHCP message)
+  if (buf[start] === 0 && isZero(buf, start, end)) return NO_TEXT;
+  let nul = start;
   while (nul < end && buf[nul] !== 0) nul++;
   const t = nul === start ? '' : latin1.decode(buf.subarray(start, nul));
   for (let i = nul; i < end; i++) if (buf[i] !== 0) return { text: t, raw: toHex(buf, start, end) };
@@ -122,6 +117,10 @@ export const dhcp: LayerCodec<DhcpRepr> = {
     if (end - off < FIXED_LEN) throw truncated('dhcp', off, FIXED_LEN, end - off);
     const hlen = buf[off + 2]!;
     const n = hlen > 16 ? 16 : hlen;
+    const sname = text(buf, off + 44, 64);
+    const file = text(buf, off + 108, 128);
+    const p = end - off >= 240 && readU32(buf, off + 236) === MAGIC ? parseOptions(buf, off + 240, end) : undefined;
+    // one literal with every field the common message has; the rare ones follow in their order
     const v: Mutable<DhcpRepr> = {
       layer: 'dhcp',
       op: buf[off]!,
@@ -136,29 +135,17 @@ export const dhcp: LayerCodec<DhcpRepr> = {
       siaddr: readIp(buf, off + 20),
       giaddr: readIp(buf, off + 24),
       chaddr: readColonHex(buf, off + 28, n),
-      sname: '',
-      file: '',
-      options: [],
+      sname: sname.text,
+      file: file.text,
+      options: p === undefined ? [] : p.options,
     };
-    for (let i = off + 28 + n; i < off + 44; i++) {
-      if (buf[i] !== 0) {
-        v.chaddrPadding = toHex(buf, off + 28 + n, off + 44);
-        break;
-      }
-    }
-    const sname = text(buf, off + 44, 64);
-    v.sname = sname.text;
+    if (!isZero(buf, off + 28 + n, off + 44)) v.chaddrPadding = toHex(buf, off + 28 + n, off + 44);
     if (sname.raw !== undefined) v.snameRaw = sname.raw;
-    const file = text(buf, off + 108, 128);
-    v.file = file.text;
     if (file.raw !== undefined) v.fileRaw = file.raw;
-    if (end - off >= 240 && readU32(buf, off + 236) === MAGIC) {
-      const p = parseOptions(buf, off + 240, end);
-      v.options = p.options;
+    if (p === undefined) v.vend = toHex(buf, off + 236, end);
+    else {
       if (p.tail !== undefined) v.tail = p.tail;
       if (p.malformed) v.malformed = true;
-    } else {
-      v.vend = toHex(buf, off + 236, end);
     }
     return { value: v, length: end - off, end };
   },

@@ -230,6 +230,14 @@ export function uint(v: unknown, bits: number, layer: string, field: string): nu
   return v;
 }
 
+/** True when buf[start, end) holds only zero bytes (8 per turn). */
+export function isZero(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  for (; i + 8 <= end; i += 8) if ((buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]! | buf[i + 4]! | buf[i + 5]! | buf[i + 6]! | buf[i + 7]!) !== 0) return false;
+  for (; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
 /** One's-complement sum of buf[start, end) (not folded, not inverted). */
 export function sum16(buf: Uint8Array, start: number, end: number, acc = 0): number {
   let i = start;
