@@ -8,7 +8,6 @@ import { WireError } from './errors.js';
 
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
-const HEXC: string[] = HEX.map((h) => h + ':');
 const NIB = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) NIB[48 + i] = i;
 for (let i = 0; i < 6; i++) {
@@ -100,8 +99,8 @@ export function readMac(buf: Uint8Array, off: number): string {
   const e = buf[off + 4]!;
   const f = buf[off + 5]!;
   if ((a & b & c & d & e & f) === 255) return BROADCAST;
-  // two flat halves (V8 copies strings under 13 characters), joined once
-  return HEXC[a]! + HEXC[b] + HEXC[c] + HEXC[d] + (HEXC[e]! + HEX[f]);
+  // one flat string in one allocation (concatenation allocated one per piece, ending in a cons string)
+  return fromCharCode(HI[a]!, LO[a]!, 58, HI[b]!, LO[b]!, 58, HI[c]!, LO[c]!, 58, HI[d]!, LO[d]!, 58, HI[e]!, LO[e]!, 58, HI[f]!, LO[f]!);
 }
 
 /** Colon-separated hex of n bytes (chaddr of any hlen). */
