@@ -50,22 +50,6 @@ export interface DecodedFrame {
   error?: WireError;
 }
 
-function nextLayer(l: Layer): LayerName | undefined {
-  switch (l.layer) {
-    case 'ethernet':
-    case 'vlan':
-      return registries.etherType.get(l.etherType);
-    case 'ipv4':
-      return isFragment(l) ? undefined : registries.ipProtocol.get(l.protocol);
-    case 'udp':
-      return registries.udpPort.get(l.dstPort) ?? registries.udpPort.get(l.srcPort);
-    case 'vxlan':
-      return 'ethernet';
-    default:
-      return undefined;
-  }
-}
-
 /** The bytes an Ethernet layer's inner layers did not claim become its padding. */
 function setPadding(layers: Layer[], i: number, bytes: Uint8Array, start: number, end: number): void {
   layers[i] = { ...(layers[i] as LayerOf<'ethernet'>), padding: toHex(bytes, start, end) };
@@ -87,19 +71,43 @@ export function decodeFrame(bytes: Uint8Array, first: LayerName = 'ethernet'): D
   try {
     while (next !== undefined) {
       let d: Decoded<Layer>;
+      // the layer after this one; each case reads its own repr (monomorphic) and asks the registry
+      let after: LayerName | undefined;
       // one call site per codec (monomorphic) instead of a lookup through CODECS
       switch (next) {
-        case 'vlan':
-          d = { value: decodeVlan(bytes, off, end, tpid), length: VLAN_LEN, end };
+        case 'ethernet': {
+          const e = ethernet.decode(bytes, off, end, ctx);
+          if (ethIdx >= 0 && end < ethEnd) setPadding(layers, ethIdx, bytes, end, ethEnd);
+          ethIdx = layers.length;
+          ethEnd = end;
+          tpid = e.value.etherType;
+          after = registries.etherType.get(tpid);
+          d = e;
           break;
-        case 'ethernet':
-          d = ethernet.decode(bytes, off, end, ctx);
+        }
+        case 'vlan': {
+          const v = decodeVlan(bytes, off, end, tpid);
+          tpid = v.etherType;
+          after = registries.etherType.get(tpid);
+          d = { value: v, length: VLAN_LEN, end };
           break;
-        case 'ipv4':
-          d = ipv4.decode(bytes, off, end, ctx);
+        }
+        case 'ipv4': {
+          const ip = ipv4.decode(bytes, off, end, ctx);
+          ctx.ipOffset = off;
+          after = isFragment(ip.value) ? undefined : registries.ipProtocol.get(ip.value.protocol);
+          d = ip;
           break;
-        case 'udp':
-          d = udp.decode(bytes, off, end, ctx);
+        }
+        case 'udp': {
+          const u = udp.decode(bytes, off, end, ctx);
+          after = registries.udpPort.get(u.value.dstPort) ?? registries.udpPort.get(u.value.srcPort);
+          d = u;
+          break;
+        }
+        case 'vxlan':
+          d = vxlan.decode(bytes, off, end, ctx);
+          after = 'ethernet';
           break;
         case 'dhcp':
           d = dhcp.decode(bytes, off, end, ctx);
@@ -113,13 +121,6 @@ export function decodeFrame(bytes: Uint8Array, first: LayerName = 'ethernet'): D
         default:
           d = (CODECS[next] as LayerCodec<Layer>).decode(bytes, off, end, ctx);
       }
-      if (next === 'ethernet') {
-        if (ethIdx >= 0 && end < ethEnd) setPadding(layers, ethIdx, bytes, end, ethEnd);
-        ethIdx = layers.length;
-        ethEnd = end;
-      } else if (next === 'ipv4') {
-        ctx.ipOffset = off;
-      }
       layers.push(d.value);
       off += d.length;
       end = d.end;
@@ -127,9 +128,7 @@ export function decodeFrame(bytes: Uint8Array, first: LayerName = 'ethernet'): D
         error = new WireError('TRUNCATED', next, off - d.length, `${next} length points past the end of the frame (${end - off + d.length} bytes left)`);
         break;
       }
-      const v = d.value;
-      if (v.layer === 'ethernet' || v.layer === 'vlan') tpid = v.etherType;
-      next = nextLayer(v);
+      next = after;
     }
   } catch (e) {
     if (!(e instanceof WireError)) {
