@@ -58,7 +58,7 @@ function setPadding(layers: Layer[], i: number, bytes: Uint8Array, start: number
 /** Decode a frame starting with Ethernet (or `first`). Never throws. */
 export function decodeFrame(bytes: Uint8Array, first: LayerName = 'ethernet'): DecodedFrame {
   if (!(bytes instanceof Uint8Array)) return { layers: [], error: new WireError('MALFORMED', 'frame', 0, 'input is not a Uint8Array') };
-  if (!KNOWN.has(first)) return { layers: [], error: new WireError('UNSUPPORTED', String(first), 0, 'unknown first layer') };
+  if (!BY_NAME.has(first)) return { layers: [], error: new WireError('UNSUPPORTED', String(first), 0, 'unknown first layer') };
   const layers: Layer[] = [];
   let off = 0;
   let end = bytes.length;
@@ -184,7 +184,9 @@ const sEff: Layer[] = [];
 let sHead = new Int32Array(16);
 let sTail = new Int32Array(16);
 const sIps: Array<Ipv4Repr | undefined> = [];
-const KNOWN = new Set<string>(Object.keys(CODECS));
+const sCodecs: Array<LayerCodec<Layer> | undefined> = [];
+/** layer name → codec, for names coming from outside (a Map: no prototype keys) */
+const BY_NAME = new Map<string, LayerCodec<Layer>>(Object.entries(CODECS) as Array<[string, LayerCodec<Layer>]>);
 
 // Output buffers are carved from 64 KiB zeroed slabs that are never reused (like Node's own
 // Buffer pool, without its per-call overhead); a slab is freed when no frame refers to it.
@@ -220,17 +222,19 @@ export function encodeFrame(layers: readonly Layer[], opts?: EncodeOptions): Buf
   const head = sHead;
   const tail = sTail;
   const ips = sIps;
+  const codecs = sCodecs;
   try {
     let total = 0;
     let ip: Ipv4Repr | undefined;
     for (let i = 0; i < n; i++) {
       const l = layers[i];
-      if (l === null || typeof l !== 'object' || !KNOWN.has(l.layer)) throw new WireError('UNSUPPORTED', String((l as { layer?: unknown } | null)?.layer), -1, 'unknown layer');
-      const e = effective(l, layers[i + 1], o.fixNextProtocol);
+      const c = l === null || typeof l !== 'object' ? undefined : BY_NAME.get(l.layer);
+      if (c === undefined) throw new WireError('UNSUPPORTED', String((l as { layer?: unknown } | null)?.layer), -1, 'unknown layer');
+      const e = effective(l!, layers[i + 1], o.fixNextProtocol);
       eff[i] = e;
       ips[i] = ip;
+      codecs[i] = c;
       if (e.layer === 'ipv4') ip = e;
-      const c = CODECS[e.layer] as LayerCodec<Layer>;
       const h = c.headerLength(e);
       const t = c.trailerLength ? c.trailerLength(e) : 0;
       head[i] = h;
@@ -248,7 +252,7 @@ export function encodeFrame(layers: readonly Layer[], opts?: EncodeOptions): Buf
     const ctx: EncodeCtx = { payloadLength: 0, next: undefined, opts: o, ip: undefined };
     for (let i = n - 1; i >= 0; i--) {
       const e = eff[i]!;
-      const c = CODECS[e.layer] as LayerCodec<Layer>;
+      const c = codecs[i]!;
       const h = head[i]!;
       if (tail[i]! > 0) c.encodeTrailer!(e, buf, start + h + inner);
       ctx.payloadLength = inner;
@@ -265,6 +269,7 @@ export function encodeFrame(layers: readonly Layer[], opts?: EncodeOptions): Buf
     for (let i = 0; i < n; i++) {
       eff[i] = undefined as unknown as Layer;
       ips[i] = undefined;
+      codecs[i] = undefined;
     }
   }
 }
