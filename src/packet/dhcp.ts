@@ -10,7 +10,7 @@
 import type { LayerCodec } from './codec.js';
 import { malformed, truncated } from './errors.js';
 import type { DhcpOptionRaw, DhcpRepr } from './types.js';
-import { colonHexLength, hexLength, isZero, readColonHex, readIp, readU16, readU32, toHex, uint, writeColonHex, writeHex, writeIp, writeU16, writeU32 } from './util.js';
+import { colonHexLength, hexLength, isZero, readColonHex, readIp, readU16, readU32, toHex, uint, writeColonHex, writeHex, writeIp, writeU16, writeU32, zeroFill } from './util.js';
 
 export const field = {
   OP: 0, HTYPE: 1, HLEN: 2, HOPS: 3, XID: 4, SECS: 8, FLAGS: 10, CIADDR: 12, YIADDR: 16, SIADDR: 20, GIADDR: 24,
@@ -109,7 +109,7 @@ function writeText(s: string, raw: string | undefined, size: number, buf: Uint8A
     if (c > 255 || c === 0) throw malformed('dhcp', off, `${name} has a character that is not Latin-1 text`);
     buf[off + i] = c;
   }
-  buf.fill(0, off + s.length, off + size);
+  zeroFill(buf, off + s.length, off + size);
 }
 
 export const dhcp: LayerCodec<DhcpRepr> = {
@@ -171,8 +171,8 @@ export const dhcp: LayerCodec<DhcpRepr> = {
     if (r.chaddrPadding !== undefined) {
       if (hexLength(r.chaddrPadding, 'dhcp', 'chaddrPadding') !== 16 - cn) throw malformed('dhcp', off + 28, `chaddrPadding must be ${16 - cn} bytes`);
       writeHex(r.chaddrPadding, buf, off + 28 + cn, 'dhcp', 'chaddrPadding');
-    } else buf.fill(0, off + 28 + cn, off + 44);
-    if (r.sname === '' && r.file === '' && r.snameRaw === undefined && r.fileRaw === undefined) buf.fill(0, off + 44, off + 236);
+    } else zeroFill(buf, off + 28 + cn, off + 44);
+    if (r.sname === '' && r.file === '' && r.snameRaw === undefined && r.fileRaw === undefined) zeroFill(buf, off + 44, off + 236);
     else {
       writeText(r.sname, r.snameRaw, 64, buf, off + 44, 'sname');
       writeText(r.file, r.fileRaw, 128, buf, off + 108, 'file');

@@ -11,7 +11,7 @@
 import type { LayerCodec } from './codec.js';
 import { malformed, truncated, unsupported } from './errors.js';
 import type { Ipv4Repr } from './types.js';
-import { checksum, hexLength, readIp, readU16, toHex, uint, writeHex, writeIp, writeU16 } from './util.js';
+import { checksum, hexLength, readIp, readU16, toHex, uint, writeHex, writeIp, writeU16, zeroFill } from './util.js';
 
 export const field = { VER_IHL: 0, DSCP_ECN: 1, LENGTH: 2, IDENT: 4, FLAGS_FRAG: 6, TTL: 8, PROTOCOL: 9, CHECKSUM: 10, SRC: 12, DST: 16, OPTIONS: 20 } as const;
 export const HEADER_LEN = 20;
@@ -76,7 +76,7 @@ export const ipv4: LayerCodec<Ipv4Repr> = {
     writeIp(r.dst, buf, off + 16, 'ipv4', 'dst');
     if (hl > HEADER_LEN) {
       const n = r.options ? writeHex(r.options, buf, off + HEADER_LEN, 'ipv4', 'options') : 0;
-      buf.fill(0, off + HEADER_LEN + n, off + hl);
+      zeroFill(buf, off + HEADER_LEN + n, off + hl);
     }
     const csum = ctx.opts.fixChecksums || r.checksum === undefined ? checksum(buf, off, off + hl) : uint(r.checksum, 16, 'ipv4', 'checksum');
     writeU16(buf, off + 10, csum);

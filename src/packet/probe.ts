@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { LayerCodec } from './codec.js';
 import { malformed, truncated, unsupported } from './errors.js';
 import type { ProbeRepr } from './types.js';
-import { readU16, readU32, toHex, uint, writeHex, writeU16, writeU32 } from './util.js';
+import { readU16, readU32, toHex, uint, writeHex, writeU16, writeU32, zeroFill } from './util.js';
 
 export const field = { MAGIC: 0, VERSION: 4, ORIGIN_LEN: 5, LENGTH: 6, PROBE_ID: 8, SEQ: 16, SENT_NS: 20, ORIGIN: 28 } as const;
 export const HEADER_LEN = 28;
@@ -91,7 +91,7 @@ export const probe: LayerCodec<ProbeRepr> = {
     writeU32(buf, off + 20, Number(ns >> 32n));
     writeU32(buf, off + 24, Number(ns & 0xffffffffn));
     buf.set(o, off + HEADER_LEN);
-    buf.fill(0, off + HEADER_LEN + o.length, off + length);
+    zeroFill(buf, off + HEADER_LEN + o.length, off + length);
     return length;
   },
 };

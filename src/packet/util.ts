@@ -229,6 +229,13 @@ export function uint(v: unknown, bits: number, layer: string, field: string): nu
   return v;
 }
 
+const fillU8 = Uint8Array.prototype.fill;
+
+/** Zeroes buf[start, end) (the typed-array builtin: about twice as fast as Buffer#fill's wrapper). */
+export function zeroFill(buf: Uint8Array, start: number, end: number): void {
+  fillU8.call(buf, 0, start, end);
+}
+
 /** True when buf[start, end) holds only zero bytes (8 per turn). */
 export function isZero(buf: Uint8Array, start: number, end: number): boolean {
   let i = start;
