@@ -39,7 +39,8 @@ interface OptionCodec<T> {
 
 const td = new TextDecoder('utf-8');
 const te = new TextEncoder();
-const scratch = new Uint8Array(6);
+/** builders' scratch area: one option value (≤ 255 bytes) at a time, synchronously */
+const scratch = new Uint8Array(255);
 
 function bad(code: number, why: string): WireError {
   return malformed('dhcp', -1, `option ${code} ${why}`);
@@ -429,8 +430,9 @@ export const dhcpOption: Builders = (() => {
   }
   b.clientId = (v: string | ClientId): DhcpOptionRaw => {
     if (typeof v === 'string') {
-      writeMac(v, scratch, 0, 'dhcp', 'clientId');
-      return { code: 61, data: '01' + toHex(scratch, 0, 6) };
+      scratch[0] = 1;
+      writeMac(v, scratch, 1, 'dhcp', 'clientId');
+      return { code: 61, data: toHex(scratch, 0, 7) };
     }
     return build('clientId', v)[0]!;
   };
@@ -443,25 +445,25 @@ export const dhcpOption: Builders = (() => {
     if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw bad(57, `value ${v} out of range 0..65535`);
     return { code: 57, data: hexByte(v >> 8) + hexByte(v & 255) };
   };
+  // bytes into the scratch area, then one toHex
   b.paramRequestList = (v: number[]): DhcpOptionRaw => {
     if (!Array.isArray(v) || v.length > 255) throw bad(55, 'must be a list of at most 255 bytes');
-    let h = '';
-    for (const x of v) {
-      if (!Number.isInteger(x) || x < 0 || x > 255) throw bad(55, 'must be a list of bytes 0..255');
-      h += hexByte(x);
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (!Number.isInteger(x) || x! < 0 || x! > 255) throw bad(55, 'must be a list of bytes 0..255');
+      scratch[i] = x!;
     }
-    return { code: 55, data: h };
+    return { code: 55, data: toHex(scratch, 0, v.length) };
   };
   b.hostname = (v: string): DhcpOptionRaw => {
     if (typeof v !== 'string') throw bad(12, 'must be a string');
-    let h = '';
     for (let i = 0; i < v.length; i++) {
       const c = v.charCodeAt(i);
       if (c >= 0x80) return build('hostname', v)[0]!; // non-ASCII: UTF-8 via the generic codec
-      h += hexByte(c);
+      scratch[i] = c; // (past 255 a no-op: refused below)
     }
     if (v.length > 255) throw bad(12, 'longer than 255 bytes');
-    return { code: 12, data: h };
+    return { code: 12, data: toHex(scratch, 0, v.length) };
   };
   b.raw = (code: number, hex: string): DhcpOptionRaw => {
     hexToBytes(hex, 'dhcp', `option ${code}`);
