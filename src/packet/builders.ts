@@ -46,7 +46,12 @@ export interface DhcpClientSpec {
 }
 
 function lowerMac(m: string): string {
-  return typeof m === 'string' && /[A-F]/.test(m) ? m.toLowerCase() : m;
+  if (typeof m !== 'string') return m;
+  for (let i = 0; i < m.length; i++) {
+    const c = m.charCodeAt(i);
+    if (c >= 65 && c <= 70) return m.toLowerCase(); // A-F
+  }
+  return m;
 }
 
 export const DEFAULT_PRL = [1, 3, 6, 12, 15, 26, 28, 42, 51, 54, 58, 59, 119, 121];

@@ -75,10 +75,12 @@ export function writeHex(hex: string, buf: Uint8Array, off: number, layer = 'raw
   const n = hex.length >> 1;
   if ((hex.length & 1) !== 0) throw new WireError('MALFORMED', layer, off, `${field} must be an even-length hex string`);
   for (let i = 0; i < n; i++) {
-    const hi = nib(hex.charCodeAt(2 * i));
-    const lo = nib(hex.charCodeAt(2 * i + 1));
-    if (hi < 0 || lo < 0) throw new WireError('MALFORMED', layer, off, `${field} is not hex`);
-    buf[off + i] = (hi << 4) | lo;
+    const hi = hex.charCodeAt(2 * i);
+    const lo = hex.charCodeAt(2 * i + 1);
+    // a non-hex digit is -1 in NIB, which makes the byte negative: one test per byte
+    const b = (hi | lo) < 128 ? (NIB[hi]! << 4) | NIB[lo]! : -1;
+    if (b < 0) throw new WireError('MALFORMED', layer, off, `${field} is not hex`);
+    buf[off + i] = b;
   }
   return n;
 }
@@ -113,6 +115,10 @@ export function readColonHex(buf: Uint8Array, off: number, n: number): string {
 
 /** Writes 'aa:bb:cc:dd:ee:ff' (also accepts '-' separators and bare 12 hex digits). */
 export function writeMac(mac: string, buf: Uint8Array, off: number, layer: string, field: string): void {
+  if (mac === BROADCAST) {
+    buf[off] = buf[off + 1] = buf[off + 2] = buf[off + 3] = buf[off + 4] = buf[off + 5] = 255;
+    return;
+  }
   if (typeof mac === 'string' && mac.length === 17) {
     for (let i = 0; i < 6; i++) {
       const hi = nib(mac.charCodeAt(3 * i));
@@ -160,6 +166,10 @@ export function readIp(buf: Uint8Array, off: number): string {
 export function writeIp(ip: string, buf: Uint8Array, off: number, layer: string, field: string): void {
   if (ip === '0.0.0.0') {
     buf[off] = buf[off + 1] = buf[off + 2] = buf[off + 3] = 0;
+    return;
+  }
+  if (ip === '255.255.255.255') {
+    buf[off] = buf[off + 1] = buf[off + 2] = buf[off + 3] = 255;
     return;
   }
   if (typeof ip === 'string' && ip.length >= 7 && ip.length <= 15) {
