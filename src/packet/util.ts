@@ -155,11 +155,23 @@ export function writeColonHex(s: string, buf: Uint8Array, off: number, layer: st
   return n;
 }
 
+/** '0' .. '255' and '0.' .. '255.' */
+const DEC: string[] = [];
+const DECDOT: string[] = [];
+for (let i = 0; i < 256; i++) {
+  DEC.push(String(i));
+  DECDOT.push(`${i}.`);
+}
+
 export function readIp(buf: Uint8Array, off: number): string {
   const a = buf[off]!;
-  if ((a | buf[off + 1]! | buf[off + 2]! | buf[off + 3]!) === 0) return '0.0.0.0';
-  if ((a & buf[off + 1]! & buf[off + 2]! & buf[off + 3]!) === 255) return '255.255.255.255';
-  return buf[off] + '.' + buf[off + 1] + '.' + buf[off + 2] + '.' + buf[off + 3];
+  const b = buf[off + 1]!;
+  const c = buf[off + 2]!;
+  const d = buf[off + 3]!;
+  if ((a | b | c | d) === 0) return '0.0.0.0';
+  if ((a & b & c & d) === 255) return '255.255.255.255';
+  // two halves of at most 8 characters (flat copies), joined once
+  return DECDOT[a]! + DECDOT[b]! + (DECDOT[c]! + DEC[d]!);
 }
 
 /** Writes a dotted quad; strict (four decimal parts 0..255, no empty parts). */
