@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// Node flags: agent/node-flags.ts (why; kept equal to this line by a unit test)
 import { main } from '../agent/main.js';
 
 await main(process.argv.slice(2));

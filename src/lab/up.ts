@@ -5,6 +5,7 @@
  * and the state file is saved after every stage so `down` can always clean up.
  */
 import { randomBytes } from 'node:crypto';
+import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -295,7 +296,7 @@ async function startAgents(state: LabState, spec: LabSpec): Promise<void> {
       n.agentPid = spawnDaemon(
         n.netns,
         process.execPath,
-        [script, '--listen', n.addresses.mgmt, '--port', String(spec.agentPort), '--ovsdb', n.ovsdb, '--node-name', n.name, '--state-dir', sdir, '--token-file', state.tokenFile],
+        [...AGENT_NODE_FLAGS, script, '--listen', n.addresses.mgmt, '--port', String(spec.agentPort), '--ovsdb', n.ovsdb, '--node-name', n.name, '--state-dir', sdir, '--token-file', state.tokenFile],
         join(n.rundir, 'agent.log'),
       );
       await saveState(state);

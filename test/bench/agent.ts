@@ -6,6 +6,7 @@
  * No root needed: both listen on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -85,7 +86,7 @@ function pct(samples: number[], p: number): number {
 
 export default async function bench(opts: BenchOptions): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'steth-bench-agent-'));
-  const agent = await launch([AGENT, '--listen', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--log-level', 'info']);
+  const agent = await launch([...AGENT_NODE_FLAGS, AGENT, '--listen', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--log-level', 'info']);
   const anchor = await launch(['-e', ANCHOR_SRC]);
   try {
     await new Promise((r) => setTimeout(r, 1000));

@@ -13,6 +13,7 @@
  * The state file is saved after every stage; a failure runs `down` on it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { AGENT_NODE_FLAGS } from '../../../agent/node-flags.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -396,7 +397,7 @@ async function buildPlane(s: OpenstackLabState, c: BuildCtx): Promise<void> {
       const sdir = join(n.rundir, 'steth-agent');
       await mkdir(sdir, { recursive: true });
       const port = c.opts.agentPort ?? 9698;
-      n.agentPid = service(s, `steth-agent-${n.name}`, n.netns, process.execPath, [agentScript(), '--listen', n.addresses.mgmt, '--port', String(port),
+      n.agentPid = service(s, `steth-agent-${n.name}`, n.netns, process.execPath, [...AGENT_NODE_FLAGS, agentScript(), '--listen', n.addresses.mgmt, '--port', String(port),
         '--ovsdb', n.ovsdb, '--node-name', n.name, '--state-dir', sdir, '--token-file', s.tokenFile], {});
       await saveState(s);
       const pid = n.agentPid;
