@@ -39,6 +39,16 @@ async function deps(configPath: string): Promise<IperfDeps> {
   };
 }
 
+/** Did this iperf3 -J client report connect to `port`? */
+function connectedTo(json: string, port: number): boolean {
+  try {
+    const j = JSON.parse(json) as { start?: { connected?: Array<{ remote_port?: number }> } };
+    return (j.start?.connected ?? []).some((c) => c.remote_port === port);
+  } catch {
+    return false;
+  }
+}
+
 /** The same 1-s test by hand: one-off server in the server node, client in the client node. */
 async function bareIperf(state: LabState, server: string, client: string, seconds: number, bw: string): Promise<number> {
   const s = state.nodes.find((n) => n.name === server)!;
@@ -47,21 +57,24 @@ async function bareIperf(state: LabState, server: string, client: string, second
   const t0 = performance.now();
   const srv = spawn('ip', ['netns', 'exec', s.netns, 'iperf3', '-s', '-1', '-J', '-p', String(port), '-B', s.addresses.mgmt], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => srv.once('exit', () => r()));
-  // as a person would: retry the client until the server answers (bounded)
+  // as a person would: retry the client until the server answers (bounded); a run counts only
+  // when iperf3's report shows it connected to this server's port
   let last = '';
   let ok = false;
   while (!ok && performance.now() - t0 < 15_000) {
     const r = await run('iperf3', ['-c', s.addresses.mgmt, '-p', String(port), '-B', c.addresses.mgmt, '-t', String(seconds), '-b', bw, '-J'], { netns: c.netns, allowFail: true, timeoutMs: 30_000 });
-    ok = r.code === 0;
+    ok = r.code === 0 && connectedTo(r.stdout, port);
     last = r.stdout.slice(-300) + r.stderr.slice(-300);
     if (!ok) await new Promise((res) => setTimeout(res, 5));
   }
-  if (!ok) {
+  // a one-off server exits after its test; never wait on it without a bound
+  const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), ok ? 10_000 : 0))]);
+  if (!gone) {
     srv.kill('SIGTERM');
     await exited;
-    throw new Error(`bare iperf3 test did not run: ${last}`);
   }
-  await exited;
+  if (!ok) throw new Error(`bare iperf3 test did not run: ${last}`);
+  if (!gone) throw new Error(`bare iperf3 server on port ${port} did not exit after its one test`);
   return performance.now() - t0;
 }
 
