@@ -36,22 +36,12 @@ export function decodeByLinkType(bytes: Uint8Array, linkType: number): DecodedFr
     case 101:
     case 228:
       return decodeFrame(bytes, 'ipv4');
-    case 113: {
+    case 113:
       // Linux cooked capture v1: 16-byte header, protocol at 14
-      if (bytes.length < 16) return { layers: [], error: new WireError('TRUNCATED', 'sll', 0, 'Linux cooked header is 16 bytes') };
-      const proto = (bytes[14]! << 8) | bytes[15]!;
-      const first: LayerName | undefined = registries.etherType.get(proto);
-      if (!first) return { layers: [{ layer: 'raw', data: Buffer.from(bytes.subarray(16)).toString('hex') }], error: new WireError('UNSUPPORTED', 'sll', 14, `protocol 0x${proto.toString(16)}`) };
-      return decodeFrame(bytes.subarray(16), first);
-    }
-    case 276: {
+      return decodeCooked(bytes, { layer: 'sll', name: 'Linux cooked header', headerLen: 16, protoAt: 14 });
+    case 276:
       // Linux cooked capture v2 (tcpdump -i any): 20-byte header, protocol at 0
-      if (bytes.length < 20) return { layers: [], error: new WireError('TRUNCATED', 'sll2', 0, 'Linux cooked v2 header is 20 bytes') };
-      const proto = (bytes[0]! << 8) | bytes[1]!;
-      const first: LayerName | undefined = registries.etherType.get(proto);
-      if (!first) return { layers: [{ layer: 'raw', data: Buffer.from(bytes.subarray(20)).toString('hex') }], error: new WireError('UNSUPPORTED', 'sll2', 0, `protocol 0x${proto.toString(16)}`) };
-      return decodeFrame(bytes.subarray(20), first);
-    }
+      return decodeCooked(bytes, { layer: 'sll2', name: 'Linux cooked v2 header', headerLen: 20, protoAt: 0 });
     default:
       return { layers: [{ layer: 'raw', data: Buffer.from(bytes).toString('hex') }], error: new WireError('UNSUPPORTED', 'pcap', 0, `link type ${linkType}`) };
   }
@@ -97,4 +87,13 @@ export function decodeResult(path: string, bytes: Uint8Array): CheckResult {
     tables: [{ columns: ['No', 'Time', 'Length', 'Summary'], rows: records.map((r) => ({ No: r.no, Time: r.time, Length: r.len, Summary: r.summary })) }],
     data: { format: file.format, linkType: file.linkType, frames: records },
   };
+}
+
+/** A Linux cooked capture (SLL v1/v2): skip its header, decode from the EtherType it names. */
+function decodeCooked(bytes: Uint8Array, h: { layer: string; name: string; headerLen: number; protoAt: number }): ReturnType<typeof decodeFrame> {
+  if (bytes.length < h.headerLen) return { layers: [], error: new WireError('TRUNCATED', h.layer, 0, `${h.name} is ${h.headerLen} bytes`) };
+  const proto = (bytes[h.protoAt]! << 8) | bytes[h.protoAt + 1]!;
+  const first: LayerName | undefined = registries.etherType.get(proto);
+  if (!first) return { layers: [{ layer: 'raw', data: Buffer.from(bytes.subarray(h.headerLen)).toString('hex') }], error: new WireError('UNSUPPORTED', h.layer, h.protoAt, `protocol 0x${proto.toString(16)}`) };
+  return decodeFrame(bytes.subarray(h.headerLen), first);
 }
